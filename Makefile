@@ -1,0 +1,135 @@
+# skiff — build, test and install.
+#
+#   make            build build/skiff
+#   make demo       install what is missing, then run the example task
+#   make check      install what is missing, then run every test
+#   make asan       the test suites under AddressSanitizer + UBSan
+#   make bench      benchmarks (tests/bench/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Missing Debian packages are installed by the `deps` step when running as
+# root; otherwise it names them and stops.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+BUILD ?= build
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CC ?= gcc
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security -Wpointer-arith \
+        -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations -Wvla -Wundef \
+        -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference -Wdouble-promotion \
+        -Wno-unused-parameter
+OPT ?= -O2 -g
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS_ALL := -std=gnu11 $(WARN) $(OPT) $(HARDEN) -D_GNU_SOURCE -DSKIFF_VERSION=\"$(VERSION)\" \
+              -Ispec -Iisolate -Ilauncher $(CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS := -lcgroup -lseccomp -lyajl
+
+SPEC_SRC := $(sort $(wildcard spec/*.c))
+ISOLATE_SRC := $(sort $(wildcard isolate/*.c))
+LAUNCHER_SRC := $(sort $(wildcard launcher/*.c))
+SPEC_OBJ := $(SPEC_SRC:%.c=$(BUILD)/obj/%.o)
+ISOLATE_OBJ := $(ISOLATE_SRC:%.c=$(BUILD)/obj/%.o)
+LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(BUILD)/obj/%.o)
+LAUNCHER_LIB_OBJ := $(filter-out $(BUILD)/obj/launcher/main.o,$(LAUNCHER_OBJ))
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev libcmocka-dev \
+                   bats busybox-static valgrind iproute2
+
+.PHONY: all deps demo check check-unit check-valgrind check-integration asan bench install \
+        uninstall clean format format-check rootfs
+
+all: $(BUILD)/skiff
+
+# ---- dependencies -----------------------------------------------------------
+deps: $(BUILD)/.deps-ok
+$(BUILD)/.deps-ok: Makefile
+	@sh tests/tools/install-deps.sh $(DEBIAN_PACKAGES)
+	@mkdir -p $(BUILD) && touch $@
+
+# ---- the binary -------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libspec.a: $(SPEC_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/libisolate.a: $(ISOLATE_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/liblauncher.a: $(LAUNCHER_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/skiff: $(BUILD)/obj/launcher/main.o $(BUILD)/liblauncher.a $(BUILD)/libisolate.a $(BUILD)/libspec.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- tests ------------------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblauncher.a $(BUILD)/libisolate.a $(BUILD)/libspec.a | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/liblauncher.a \
+	  $(BUILD)/libisolate.a $(BUILD)/libspec.a $(LIBS) -lcmocka
+
+# The payload the integration tests run inside containers: static, no libc
+# needed in the image.
+$(BUILD)/probe: tests/payload/probe.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -static -D_GNU_SOURCE -o $@ $<
+
+# A busybox root filesystem built from Debian's busybox-static: the image of
+# the demo and of the tests (the probe is added to it).
+rootfs: $(BUILD)/rootfs/.ok
+$(BUILD)/rootfs/.ok: tests/tools/mkrootfs.sh $(BUILD)/probe | deps
+	sh tests/tools/mkrootfs.sh $(BUILD)/rootfs $(BUILD)/probe
+	touch $@
+
+check-unit: $(UNIT_BIN)
+	@sh tests/tools/run-unit.sh $(UNIT_BIN)
+
+check-valgrind: $(UNIT_BIN)
+	@VALGRIND=1 sh tests/tools/run-unit.sh $(UNIT_BIN)
+
+check-integration: $(BUILD)/skiff rootfs
+	@sh tests/tools/run-integration.sh $(BUILD)
+
+check: all check-unit check-valgrind check-integration asan
+	@echo "make check: all suites passed"
+
+asan: | deps
+	$(MAKE) BUILD=$(BUILD)/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  HARDEN="-fPIE" EXTRA_LDFLAGS="-fsanitize=address,undefined" check-unit check-integration-asan
+
+check-integration-asan: $(BUILD)/skiff rootfs
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  sh tests/tools/run-integration.sh $(BUILD)
+
+demo: $(BUILD)/skiff rootfs
+	@sh tests/tools/demo.sh $(BUILD)
+
+bench: $(BUILD)/skiff rootfs
+	@sh tests/bench/run.sh $(BUILD)
+
+# ---- install ----------------------------------------------------------------
+install: $(BUILD)/skiff
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/skiff $(DESTDIR)$(BINDIR)/skiff
+	if [ -f docs/skiff.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
+	  install -m 0644 docs/skiff.1 $(DESTDIR)$(MANDIR)/man1/skiff.1; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/skiff $(DESTDIR)$(MANDIR)/man1/skiff.1
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

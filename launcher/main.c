@@ -1,0 +1,118 @@
+/* skiff: run ECS task definitions on one Linux host, no daemon. */
+#include "cli.h"
+#include "error.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command
+{
+  const char *name;
+  sk_cmd_fn fn;
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  { "run", cmd_run, "run a task definition in the foreground" },
+  { "validate", cmd_validate, "check task definition files; --print shows the normalized task" },
+};
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out,
+           "Usage: skiff [--root DIR] [--debug] COMMAND [OPTIONS] [ARGS]\n"
+           "\n"
+           "Run ECS task definitions as isolated containers on this host, with no daemon.\n"
+           "\n"
+           "Commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\n"
+                "Global options:\n"
+                "  --root DIR   runtime state directory (default $SKIFF_ROOT or /run/skiff)\n"
+                "  --debug      print debug messages\n"
+                "  --help       this text; `skiff COMMAND --help` for a command\n"
+                "  --version    print the version\n"
+                "\n"
+                "Exit codes: 0 success, 1 invalid task definition (validate), 124 timeout,\n"
+                "125 skiff error, 126 cannot execute, 127 not found, 128+n killed by signal n,\n"
+                "otherwise the essential container's exit code. See docs/errors.md.\n");
+}
+
+int
+sk_usage_error (const char *command, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf (stderr, "skiff%s%s: ", command ? " " : "", command ? command : "");
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "\nTry 'skiff%s%s --help'.\n", command ? " " : "", command ? command : "");
+  return SK_EXIT_SKIFF;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "debug", no_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct sk_global g = { .root = getenv ("SKIFF_ROOT"), .prog = argv[0] };
+  int c;
+
+  if (g.root == NULL || g.root[0] == '\0')
+    g.root = "/run/skiff";
+  opterr = 0;
+  /* '+': stop at the command name; its options belong to the command. */
+  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+    {
+      switch (c)
+        {
+        case 'r':
+          g.root = optarg;
+          break;
+        case 'd':
+          g.verbose++;
+          break;
+        case 'h':
+          print_help (stdout);
+          return SK_EXIT_OK;
+        case 'V':
+          printf ("skiff %s\n", SKIFF_VERSION);
+          return SK_EXIT_OK;
+        case ':':
+          return sk_usage_error (NULL, "option '%s' needs an argument", argv[optind - 1]);
+        default:
+          return sk_usage_error (NULL, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+  if (optind >= argc)
+    {
+      print_help (stderr);
+      return SK_EXIT_SKIFF;
+    }
+  if (g.root[0] != '/')
+    return sk_usage_error (NULL, "--root must be an absolute path, got '%s'", g.root);
+
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp (argv[optind], commands[i].name) == 0)
+      {
+        /* Commands see argv[0] = their own name, and run getopt afresh. */
+        int first = optind;
+        argv += first;
+        argc -= first;
+        optind = 0;
+        opterr = 0;
+        return commands[i].fn (&g, argc, argv);
+      }
+  return sk_usage_error (NULL, "unknown command '%s'", argv[optind]);
+}
