@@ -79,9 +79,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblauncher.a $(BUILD)/libisolate.a $(
 
 # The payload the integration tests run inside containers: static, no libc
 # needed in the image.
-$(BUILD)/probe: tests/payload/probe.c | deps
+PROBE_SRC := $(sort $(wildcard tests/payload/*.c))
+$(BUILD)/probe: $(PROBE_SRC) $(wildcard tests/payload/*.h) | deps
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(WARN) -O2 -static -D_GNU_SOURCE -o $@ $<
+	$(CC) -std=gnu11 $(WARN) -O2 -static -D_GNU_SOURCE -o $@ $(PROBE_SRC)
 
 # A busybox root filesystem built from Debian's busybox-static: the image of
 # the demo and of the tests (the probe is added to it).
