@@ -1,0 +1,449 @@
+/* The child half of the container filesystem: from the host's mount table
+ * (copied into our new mount namespace) to a pivoted root. Parent-side
+ * preparation is in rootfs.c; /dev in mount_dev.c; masks in mount_mask.c.
+ *
+ * Everything here runs after clone, in the child: only system calls on the
+ * plan the parent prepared, fixed buffers, failures reported through
+ * sk_child_fail naming the call and the object. */
+#include "mount.h"
+#include "mount_internal.h"
+#include "safepath.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Kernel-owned filesystems are set up here, never by the task. */
+#define SAFE_STD (SK_SAFE_DIR | SK_SAFE_MKDIR | SK_SAFE_NO_SYMLINKS)
+
+int
+sk_mount_at (int rootfd, const char *src, const char *dest, const char *fstype, unsigned long flags,
+             const void *data, unsigned safe_flags, int phase, struct sk_child_fail *f)
+{
+  char fd_path[SK_SAFE_FD_PATH_MAX];
+  int fd, rc, saved;
+
+  fd = sk_safe_open (rootfd, dest, safe_flags);
+  if (fd < 0)
+    return sk_child_fail (f, phase, errno, "open `%s` inside the container root", dest);
+  sk_safe_fd_path (fd_path, fd);
+  rc = mount (src, fd_path, fstype, flags, data);
+  saved = errno;
+  close (fd);
+  if (rc < 0)
+    return sk_child_fail (f, phase, saved, "mount `%s` on `%s`", src, dest);
+  return 0;
+}
+
+/* statvfs reports ST_* bits; a bind remount must repeat them as MS_* or the
+ * kernel tries to clear them (and refuses when they are locked). */
+static unsigned long
+ms_flags_of (int fd)
+{
+  static const struct
+  {
+    unsigned long st, ms;
+  } map[] = {
+    { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },           { ST_NOEXEC, MS_NOEXEC },
+    { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+  };
+  struct statvfs sv;
+  unsigned long ms = 0;
+  size_t i;
+
+  if (fstatvfs (fd, &sv) < 0)
+    return 0;
+  for (i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (sv.f_flag & map[i].st)
+      ms |= map[i].ms;
+  return ms;
+}
+
+int
+sk_mount_make_readonly (int fd, const char *shown, bool extra_hardening, int phase,
+                        struct sk_child_fail *f)
+{
+  struct mount_attr attr = {
+    .attr_set = MOUNT_ATTR_RDONLY | (extra_hardening ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0),
+  };
+  char fd_path[SK_SAFE_FD_PATH_MAX];
+  unsigned long flags;
+
+  /* mount_setattr changes only the bits named, atomically, and for every
+   * submount too (AT_RECURSIVE). */
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return sk_child_fail (f, phase, errno, "mount_setattr `%s` read-only", shown);
+
+  /* Older kernels: a bind remount of this mount only (submounts keep their
+   * flags), repeating the flags already on it. */
+  flags = MS_BIND | MS_REMOUNT | MS_RDONLY | ms_flags_of (fd)
+          | (extra_hardening ? MS_NOSUID | MS_NODEV : 0);
+  sk_safe_fd_path (fd_path, fd);
+  if (mount (NULL, fd_path, NULL, flags, NULL) < 0)
+    return sk_child_fail (f, phase, errno, "remount `%s` read-only", shown);
+  return 0;
+}
+
+/* Overlay splits its options on ',' and lowerdir on ':', with '\' escapes
+ * whose handling has changed between kernels: refuse rather than guess. */
+static int
+check_overlay_path (const char *path, struct sk_child_fail *f)
+{
+  if (strpbrk (path, ",:\\") != NULL)
+    return sk_child_fail (f, SK_PHASE_MOUNT, EINVAL,
+                          "overlay layer path `%s` contains ',' ':' or '\\'", path);
+  return 0;
+}
+
+static int
+mount_rootfs (const struct sk_mount_plan *plan, int *rootfd, struct sk_child_fail *f)
+{
+  /* Static: a PATH_MAX-sized triple does not belong on the child's stack. */
+  static char data[3 * PATH_MAX + 64];
+
+  if (plan->upper != NULL)
+    {
+      int n;
+
+      if (check_overlay_path (plan->lower, f) < 0 || check_overlay_path (plan->upper, f) < 0
+          || check_overlay_path (plan->work, f) < 0)
+        return -1;
+      n = snprintf (data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", plan->lower,
+                    plan->upper, plan->work);
+      if (n < 0 || (size_t)n >= sizeof data)
+        return sk_child_fail (f, SK_PHASE_MOUNT, ENAMETOOLONG, "overlay options for `%s`",
+                              plan->merged);
+      if (mount ("overlay", plan->merged, "overlay", 0, data) < 0)
+        {
+          int e = errno;
+          if (e == ENODEV)
+            return sk_child_fail (f, SK_PHASE_MOUNT, e,
+                                  "mount `overlay` on `%s` (overlayfs is not available: "
+                                  "modprobe overlay)",
+                                  plan->merged);
+          if (e == EINVAL)
+            return sk_child_fail (f, SK_PHASE_MOUNT, e,
+                                  "mount `overlay` on `%s` (lower `%s`, upper `%s`; upper and "
+                                  "work must be on one filesystem that overlay accepts as upper, "
+                                  "not overlayfs itself)",
+                                  plan->merged, plan->lower, plan->upper);
+          return sk_child_fail (f, SK_PHASE_MOUNT, e, "mount `overlay` on `%s`", plan->merged);
+        }
+    }
+  else if (mount (plan->lower, plan->merged, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "mount `%s` on `%s`", plan->lower,
+                          plan->merged);
+
+  /* Both branches leave a mount whose root is `merged`, which is what
+   * pivot_root needs, so no extra self-bind. The fd is the anchor every
+   * destination is resolved from. */
+  *rootfd = open (plan->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*rootfd < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `%s`", plan->merged);
+  return 0;
+}
+
+static int
+mount_proc (int rootfd, struct sk_child_fail *f)
+{
+  /* A fresh procfs shows our pid namespace: the caller is already its pid 1.
+   * SAFE_STD refuses an image whose /proc is a symlink (CVE-2019-16884). */
+  return sk_mount_at (rootfd, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                      SAFE_STD, SK_PHASE_MOUNT, f);
+}
+
+/* On a v1 or hybrid host: a tmpfs with one read-only cgroup v1 mount per
+ * hierarchy we belong to (as Docker does). The cgroup namespace was unshared
+ * before, so each mount shows only our own subtree. */
+static int
+mount_cgroup_v1 (int rootfd, bool privileged, struct sk_child_fail *f)
+{
+  static char buf[4096];
+  char dest[64 + NAME_MAX];
+  unsigned long ro = privileged ? 0 : MS_RDONLY;
+  ssize_t len;
+  char *line, *next;
+  int fd;
+
+  if (sk_mount_at (rootfd, "tmpfs", "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "mode=755,size=64k", SAFE_STD, SK_PHASE_MOUNT, f)
+      < 0)
+    return -1;
+
+  fd = open ("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `/proc/self/cgroup`");
+  len = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (len < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "read `/proc/self/cgroup`");
+  buf[len] = '\0';
+
+  /* Lines are "id:controllers:path"; "0::path" is the v2 tree, skipped. */
+  for (line = buf; line != NULL && *line != '\0'; line = next)
+    {
+      char *controllers, *colon, *dir;
+
+      next = strchr (line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      controllers = strchr (line, ':');
+      if (controllers == NULL)
+        continue;
+      controllers++;
+      colon = strchr (controllers, ':');
+      if (colon == NULL || colon == controllers)
+        continue;
+      *colon = '\0';
+      dir = strncmp (controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
+      if (strchr (dir, '/') != NULL || strcmp (dir, ".") == 0 || strcmp (dir, "..") == 0)
+        continue;
+      snprintf (dest, sizeof dest, "/sys/fs/cgroup/%s", dir);
+      if (sk_mount_at (rootfd, "cgroup", dest, "cgroup", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       controllers, SAFE_STD, SK_PHASE_MOUNT, f)
+          < 0)
+        return -1;
+    }
+
+  /* Read-only last: the hierarchy directories had to be created first. */
+  if (!privileged)
+    {
+      int top = sk_safe_open (rootfd, "/sys/fs/cgroup", SK_SAFE_DIR | SK_SAFE_NO_SYMLINKS);
+      int rc;
+      if (top < 0)
+        return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `/sys/fs/cgroup`");
+      rc = sk_mount_make_readonly (top, "/sys/fs/cgroup", false, SK_PHASE_MOUNT, f);
+      close (top);
+      return rc;
+    }
+  return 0;
+}
+
+static int
+mount_sys (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f)
+{
+  unsigned long ro = plan->privileged ? 0 : MS_RDONLY;
+  struct statfs host_cgroup;
+
+  if (plan->own_netns)
+    {
+      /* sysfs shows the network devices of the namespace that mounts it. */
+      if (sk_mount_at (rootfd, "sysfs", "/sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       NULL, SAFE_STD, SK_PHASE_MOUNT, f)
+          < 0)
+        return -1;
+    }
+  else
+    {
+      /* The kernel refuses a new sysfs in a network namespace we do not own:
+       * show the host's, read-only. */
+      if (sk_mount_at (rootfd, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, SAFE_STD,
+                       SK_PHASE_MOUNT, f)
+          < 0)
+        return -1;
+      if (!plan->privileged)
+        {
+          int fd = sk_safe_open (rootfd, "/sys", SK_SAFE_DIR | SK_SAFE_NO_SYMLINKS);
+          int rc;
+          if (fd < 0)
+            return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `/sys`");
+          rc = sk_mount_make_readonly (fd, "/sys", true, SK_PHASE_MOUNT, f);
+          close (fd);
+          if (rc < 0)
+            return -1;
+        }
+    }
+
+  /* The host's /sys/fs/cgroup is still reachable: it tells the layout. */
+  if (statfs ("/sys/fs/cgroup", &host_cgroup) < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "statfs `/sys/fs/cgroup`");
+  if (host_cgroup.f_type == CGROUP2_SUPER_MAGIC)
+    return sk_mount_at (rootfd, "cgroup2", "/sys/fs/cgroup", "cgroup2",
+                        ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, SAFE_STD, SK_PHASE_MOUNT, f);
+  return mount_cgroup_v1 (rootfd, plan->privileged, f);
+}
+
+/* "/" itself and the kernel filesystems the runtime owns are not volume
+ * destinations: a bind over /proc would defeat the masks below. */
+static int
+check_destination (const char *dest, struct sk_child_fail *f)
+{
+  static const char *const reserved[] = { "proc", "sys" };
+  char clean[PATH_MAX];
+  size_t i;
+
+  if (dest == NULL || dest[0] != '/')
+    return sk_child_fail (f, SK_PHASE_MOUNT, EINVAL, "mount destination `%s` is not absolute",
+                          dest != NULL ? dest : "(null)");
+  if (sk_safe_path_clean (dest, clean, sizeof clean) < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "mount destination `%s`", dest);
+  if (clean[0] == '\0')
+    return sk_child_fail (f, SK_PHASE_MOUNT, EINVAL, "mount destination `%s` is the root", dest);
+  for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    {
+      size_t n = strlen (reserved[i]);
+      if (strncmp (clean, reserved[i], n) == 0 && (clean[n] == '\0' || clean[n] == '/'))
+        return sk_child_fail (f, SK_PHASE_MOUNT, EINVAL,
+                              "mount destination `%s` is under `/%s`, which skiff manages", dest,
+                              reserved[i]);
+    }
+  return 0;
+}
+
+static int
+mount_bind (const struct sk_bind_mount *b, int rootfd, struct sk_child_fail *f)
+{
+  struct stat st;
+  int fd, rc;
+
+  if (check_destination (b->dest, f) < 0)
+    return -1;
+  if (stat (b->source, &st) < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "stat `%s`", b->source);
+  if (sk_mount_at (rootfd, b->source, b->dest, NULL, MS_BIND | MS_REC, NULL,
+                   S_ISDIR (st.st_mode) ? SK_SAFE_DIR | SK_SAFE_MKDIR : SK_SAFE_MKFILE,
+                   SK_PHASE_MOUNT, f)
+      < 0)
+    return -1;
+  if (!b->read_only)
+    return 0;
+
+  /* Resolve again: the fd used for the mount names the directory under it,
+   * this one names the new mount's root. */
+  fd = sk_safe_open (rootfd, b->dest, 0);
+  if (fd < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `%s` inside the container root", b->dest);
+  rc = sk_mount_make_readonly (fd, b->dest, true, SK_PHASE_MOUNT, f);
+  close (fd);
+  return rc;
+}
+
+static int
+mount_volumes (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f)
+{
+  size_t i;
+
+  for (i = 0; i < plan->n_binds; i++)
+    if (mount_bind (&plan->binds[i], rootfd, f) < 0)
+      return -1;
+  for (i = 0; i < plan->n_tmpfs; i++)
+    {
+      const struct sk_tmpfs_mount *t = &plan->tmpfs[i];
+      if (check_destination (t->dest, f) < 0
+          || sk_mount_at (rootfd, "tmpfs", t->dest, "tmpfs", t->flags, t->data,
+                          SK_SAFE_DIR | SK_SAFE_MKDIR, SK_PHASE_MOUNT, f)
+                 < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+pivot (int rootfd, const char *shown, struct sk_child_fail *f)
+{
+  if (fchdir (rootfd) < 0)
+    return sk_child_fail (f, SK_PHASE_PIVOT, errno, "fchdir `%s`", shown);
+  /* pivot_root(".", "."): the old root ends up stacked on the new one, with
+   * no directory needed inside the image to hold it (crun, bubblewrap). */
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return sk_child_fail (f, SK_PHASE_PIVOT, errno, "pivot_root `%s`", shown);
+  /* Detach the old root (and anything stacked with it) until only the new
+   * root is left: EINVAL means "." is no longer a detachable mount. */
+  for (;;)
+    {
+      if (umount2 (".", MNT_DETACH) == 0)
+        continue;
+      if (errno == EINVAL)
+        break;
+      return sk_child_fail (f, SK_PHASE_PIVOT, errno, "umount2 `%s`", "old root");
+    }
+  if (chdir ("/") < 0)
+    return sk_child_fail (f, SK_PHASE_PIVOT, errno, "chdir `%s`", "/");
+  return 0;
+}
+
+static int
+remount_root_readonly (struct sk_child_fail *f)
+{
+  int fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  unsigned long flags;
+  int rc;
+
+  if (fd < 0)
+    return sk_child_fail (f, SK_PHASE_PIVOT, errno, "open `%s`", "/");
+  /* Not recursive: /proc, /dev and volumes keep their own flags. Keep the
+   * flags already on / (nosuid...), the kernel refuses to clear locked ones. */
+  flags = MS_BIND | MS_REMOUNT | MS_RDONLY | ms_flags_of (fd);
+  close (fd);
+  rc = mount (NULL, "/", NULL, flags, NULL);
+  if (rc < 0)
+    return sk_child_fail (f, SK_PHASE_PIVOT, errno, "remount `%s` read-only", "/");
+  return 0;
+}
+
+static int
+setup_with_root (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f)
+{
+  /* /proc first: the masks and "/proc/self/fd" targets of later steps need
+   * the host /proc only, but /dev's symlinks point into the new one. */
+  if (mount_proc (rootfd, f) < 0)
+    return -1;
+  if (sk_mount_dev (plan, rootfd, f) < 0)
+    return -1;
+  if (mount_sys (plan, rootfd, f) < 0)
+    return -1;
+  /* Volumes after the standard filesystems so a volume under /dev lands on
+   * our tmpfs instead of being hidden by it. */
+  if (mount_volumes (plan, rootfd, f) < 0)
+    return -1;
+  if (sk_mount_devices (plan, rootfd, f) < 0)
+    return -1;
+  /* Masks after everything that could mount over them, and before the
+   * pivot while the host's verified /dev/null is still reachable. */
+  if (!plan->privileged && sk_mount_mask_paths (rootfd, f) < 0)
+    return -1;
+  /* Every mount is done: only now may the host's tree disappear. */
+  if (pivot (rootfd, plan->merged, f) < 0)
+    return -1;
+  /* Read-only last: until here we were creating mount points in the root. */
+  if (plan->readonly_root && remount_root_readonly (f) < 0)
+    return -1;
+  return 0;
+}
+
+int
+sk_mounts_setup_in_child (const struct sk_mount_plan *plan, struct sk_child_fail *f)
+{
+  mode_t old_umask;
+  int rootfd = -1;
+  int rc;
+
+  if (plan->lower == NULL || plan->merged == NULL)
+    return sk_child_fail (f, SK_PHASE_MOUNT, EINVAL, "mount plan without a root filesystem");
+
+  /* First, before any mount: make every mount in our namespace private, so
+   * nothing we mount reaches the host and no host mount reaches us. */
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "mount `%s` private", "/");
+
+  /* Device nodes get exactly the modes we ask for. */
+  old_umask = umask (0);
+  rc = mount_rootfs (plan, &rootfd, f);
+  if (rc == 0)
+    rc = setup_with_root (plan, rootfd, f);
+  if (rootfd >= 0)
+    close (rootfd);
+  umask (old_umask);
+  return rc;
+}
