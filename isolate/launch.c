@@ -1,0 +1,460 @@
+/* The launch path: parent and child halves of starting one container.
+ *
+ * Order and reasons: docs/architecture.md ("Launch path"). In short: the
+ * parent prepared cgroup, seccomp BPF and mount plan; it clones the child
+ * into every new namespace at once (and into its cgroup on cgroup v2), puts
+ * it in its cgroup on v1 and sets its rlimits while the child waits, then
+ * lets it go. The child sets itself up with system calls only, reports any
+ * failure as one record on the sync socket, and execs. */
+#include "launch.h"
+#include "cgroup.h"
+#include "init.h"
+#include "net.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Exit status of a child whose set-up failed or whose parent went away; the
+ * parent reports the record it sent, never this number. */
+#define SK_CHILD_SETUP_FAILED 125
+#define SK_CHILD_ABANDONED 125
+
+/* How long the parent waits for the child to finish its set-up. */
+#define SK_SETUP_TIMEOUT_MS 30000
+
+extern char **environ;
+
+/* ---- child half -------------------------------------------------------- */
+
+static int
+child_wait_for (int sock, int expected, struct sk_child_fail *f)
+{
+  struct sk_sync_msg m;
+  int r = sk_sync_recv (sock, &m);
+
+  if (r < 0)
+    return sk_child_fail (f, SK_PHASE_SYNC, errno, "read the sync socket");
+  if (r == 0 || m.type != (uint32_t) expected)
+    /* The parent died or gave up on us: nothing left to do. */
+    _exit (SK_CHILD_ABANDONED);
+  return 0;
+}
+
+static int
+child_write_sysctls (const struct sk_launch_spec *s, struct sk_child_fail *f)
+{
+  /* Written through the host's /proc, before the container's /proc is
+   * mounted: namespaced sysctls resolve against the writer's own
+   * namespaces, which are already the container's. */
+  for (size_t i = 0; i < s->n_sysctls; i++)
+    {
+      char path[512];
+      size_t len, vlen;
+      int fd;
+
+      len = (size_t) snprintf (path, sizeof path, "/proc/sys/%s", s->sysctls[i].key);
+      if (len >= sizeof path)
+        return sk_child_fail (f, SK_PHASE_SYSCTL, ENAMETOOLONG, "sysctl `%s`", s->sysctls[i].key);
+      for (char *p = path + strlen ("/proc/sys/"); *p; p++)
+        if (*p == '.')
+          *p = '/';
+      fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        return sk_child_fail (f, SK_PHASE_SYSCTL, errno, "open sysctl `%s`", s->sysctls[i].key);
+      vlen = strlen (s->sysctls[i].value);
+      if (write (fd, s->sysctls[i].value, vlen) != (ssize_t) vlen)
+        {
+          int saved = errno;
+          close (fd);
+          return sk_child_fail (f, SK_PHASE_SYSCTL, saved, "write sysctl `%s` = `%s`",
+                                s->sysctls[i].key, s->sysctls[i].value);
+        }
+      close (fd);
+    }
+  return 0;
+}
+
+static int
+child_stdio (const struct sk_launch_spec *s, struct sk_child_fail *f)
+{
+  int fds[3];
+
+  /* Move the sources above 2 first so that dup2 onto 0..2 never clobbers a
+   * source still to be copied. */
+  for (int i = 0; i < 3; i++)
+    {
+      fds[i] = fcntl (s->stdio[i], F_DUPFD_CLOEXEC, 3);
+      if (fds[i] < 0)
+        return sk_child_fail (f, SK_PHASE_EXEC, errno, "duplicate stdio fd %d", s->stdio[i]);
+    }
+  for (int i = 0; i < 3; i++)
+    if (dup2 (fds[i], i) < 0)
+      return sk_child_fail (f, SK_PHASE_EXEC, errno, "dup2 stdio fd %d", i);
+  return 0;
+}
+
+static void
+child_reset_signals (void)
+{
+  sigset_t none;
+
+  /* The launcher blocks signals for its signalfd and may ignore some: the
+   * task must start with a clean slate, as it would from a shell. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+static int
+child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
+{
+  struct sk_seccomp_program prog = { 0 };
+  sigset_t task_mask;
+
+  /* Nobody may ptrace or read /proc/<pid> of a half-configured container;
+   * and an unfinished set-up dies with a dying launcher. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+  /* GO means: we are in our cgroup and our rlimits are set. Everything
+   * below runs limited. */
+  if (child_wait_for (sock, SK_SYNC_GO, f) < 0)
+    return -1;
+
+  /* Only now, inside the cgroup, does a new cgroup namespace root itself
+   * at the container's own group. */
+  if (unshare (CLONE_NEWCGROUP) < 0)
+    return sk_child_fail (f, SK_PHASE_CGROUPNS, errno, "unshare the cgroup namespace");
+
+  if ((s->namespaces & CLONE_NEWUTS) && s->hostname != NULL
+      && sethostname (s->hostname, strlen (s->hostname)) < 0)
+    return sk_child_fail (f, SK_PHASE_HOSTNAME, errno, "sethostname `%s`", s->hostname);
+
+  if ((s->namespaces & CLONE_NEWNET) && sk_net_loopback_up_in_child (f) < 0)
+    return -1;
+
+  if (child_write_sysctls (s, f) < 0)
+    return -1;
+
+  /* All mounts, masks included, happen before pivot_root while host paths
+   * (volumes, device nodes) are still reachable. */
+  if ((s->namespaces & CLONE_NEWNS) && s->mounts != NULL
+      && sk_mounts_setup_in_child (s->mounts, f) < 0)
+    return -1;
+
+  if (setsid () < 0)
+    return sk_child_fail (f, SK_PHASE_EXEC, errno, "setsid");
+  umask (022);
+  if (child_stdio (s, f) < 0)
+    return -1;
+  /* Nothing of the launcher may leak into the task (CVE-2024-21626 leaked
+   * a host directory fd): everything above 2 closes on exec. */
+  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    for (int fd = 3; fd < 1024; fd++)
+      fcntl (fd, F_SETFD, FD_CLOEXEC);
+
+  /* Read the filter while we may still read any fd; it is loaded last. */
+  if (s->seccomp_fd >= 0 && sk_seccomp_read_in_child (s->seccomp_fd, &prog, f) < 0)
+    return -1;
+
+  /* The working directory may be readable only by the task's user: try
+   * before the switch (as root) and insist after it. */
+  const char *cwd = s->cwd != NULL ? s->cwd : "/";
+  int cwd_ok = chdir (cwd) == 0;
+
+  /* Fixed privilege-drop order: groups, bounding set, ids, capabilities,
+   * no_new_privs (isolate/caps.c explains each step). */
+  if (sk_creds_apply_in_child (&s->creds, f) < 0)
+    return -1;
+  if (chdir (cwd) < 0 && !cwd_ok)
+    return sk_child_fail (f, SK_PHASE_CHDIR, errno, "chdir to `%s`", cwd);
+
+  if (sk_sync_send (sock, SK_SYNC_READY, NULL) < 0)
+    return sk_child_fail (f, SK_PHASE_SYNC, errno, "send ready");
+  if (child_wait_for (sock, SK_SYNC_START, f) < 0)
+    return -1;
+
+  sigemptyset (&task_mask);
+  child_reset_signals ();
+  if (s->init)
+    {
+      /* pid 1 stays ours: the task is its child. Both get the filter. */
+      pid_t task = sk_init_fork (&task_mask);
+      if (task < 0)
+        return sk_child_fail (f, SK_PHASE_INIT, errno, "fork the task under init");
+      if (task > 0)
+        {
+          close (sock);
+          if (prog.filter != NULL)
+            {
+              struct sk_child_fail ignored;
+              if (sk_seccomp_load_in_child (&prog, &ignored) < 0)
+                kill (task, SIGKILL);
+            }
+          sk_init_loop (task);
+        }
+    }
+
+  /* The task outlives a supervisor that is restarted (detached mode); in
+   * the foreground it dies with skiff. */
+  if (!s->die_with_parent)
+    prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
+  /* Seccomp is the very last step: the filter then only has to allow what
+   * runs after it (send, execve), and no_new_privs is already set. */
+  if (prog.filter != NULL && sk_seccomp_load_in_child (&prog, f) < 0)
+    return -1;
+
+  if (sk_sync_send (sock, SK_SYNC_EXECING, NULL) < 0)
+    return sk_child_fail (f, SK_PHASE_SYNC, errno, "send execing");
+  /* execvp searches the PATH of `environ`, so give it the task's. */
+  environ = (char **) s->envp;
+  execvp (s->argv[0], s->argv);
+  int saved = errno;
+  if (saved == ENOENT && strchr (s->argv[0], '/') != NULL && access (s->argv[0], F_OK) == 0)
+    return sk_child_fail (f, SK_PHASE_EXEC, saved,
+                          "exec `%s` (the file exists: missing interpreter or dynamic loader?)",
+                          s->argv[0]);
+  return sk_child_fail (f, SK_PHASE_EXEC, saved, "exec `%s`", s->argv[0]);
+}
+
+static __attribute__ ((noreturn)) void
+child_main (const struct sk_launch_spec *s, int sock)
+{
+  struct sk_child_fail f = { 0 };
+
+  if (child_setup (s, sock, &f) < 0)
+    {
+      sk_sync_send (sock, SK_SYNC_ERROR, &f);
+      if (f.phase == SK_PHASE_EXEC && f.err == ENOENT)
+        _exit (127);
+      if (f.phase == SK_PHASE_EXEC)
+        _exit (126);
+      _exit (SK_CHILD_SETUP_FAILED);
+    }
+  _exit (SK_CHILD_SETUP_FAILED);
+}
+
+/* ---- parent half ------------------------------------------------------- */
+
+static pid_t
+clone_child (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err)
+{
+  struct clone_args args;
+  int cgfd = s->cgroup != NULL ? sk_cgroup_clone_fd (s->cgroup) : -1;
+  long pid;
+
+  memset (&args, 0, sizeof args);
+  args.flags = (uint64_t) (s->namespaces & ~CLONE_NEWCGROUP) | CLONE_PIDFD;
+  args.pidfd = (uint64_t) (uintptr_t) pidfd;
+  args.exit_signal = SIGCHLD;
+  if (cgfd >= 0)
+    {
+      /* Born inside its cgroup: limited before its first instruction. */
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) cgfd;
+    }
+  pid = syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == E2BIG || errno == ENOSYS))
+    {
+      /* Older kernel: clone plainly, attach while the child still waits. */
+      args.flags &= ~CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      cgfd = -1;
+      pid = syscall (SYS_clone3, &args, sizeof args);
+    }
+  if (pid < 0)
+    {
+      int saved = errno;
+      sk_err_set (err, saved, "clone3 the container process");
+      if (saved == ENOSPC)
+        sk_err_wrap (err, "namespace limit reached (see /proc/sys/user/max_*_namespaces)");
+      return -1;
+    }
+  *in_cgroup = cgfd >= 0;
+  return (pid_t) pid;
+}
+
+static int
+parent_prepare_child (const struct sk_launch_spec *s, pid_t pid, bool in_cgroup, sk_err_t *err)
+{
+  if (s->cgroup != NULL && !in_cgroup && sk_cgroup_attach (s->cgroup, pid, err) < 0)
+    return -1;
+
+  /* rlimits are applied from outside: a long-lived launcher must not
+   * change its own limits, and raising a hard limit needs
+   * CAP_SYS_RESOURCE, which we can name clearly here. */
+  for (size_t i = 0; i < s->n_rlimits; i++)
+    {
+      const struct sk_rlimit *rl = &s->rlimits[i];
+      if (prlimit (pid, rl->resource, &rl->limit, NULL) < 0)
+        {
+          int saved = errno;
+          struct rlimit own;
+          if (saved == EPERM && getrlimit (rl->resource, &own) == 0
+              && rl->limit.rlim_max > own.rlim_max)
+            return sk_err_set (err, saved,
+                               "ulimit `%s`: hard limit %llu is above skiff's own %llu; raising "
+                               "it needs CAP_SYS_RESOURCE, which this host does not grant",
+                               rl->name, (unsigned long long) rl->limit.rlim_max,
+                               (unsigned long long) own.rlim_max);
+          return sk_err_set (err, saved, "ulimit `%s`: prlimit soft %llu hard %llu", rl->name,
+                             (unsigned long long) rl->limit.rlim_cur,
+                             (unsigned long long) rl->limit.rlim_max);
+        }
+    }
+
+  if (s->oom_score_adj != 0)
+    {
+      char path[64], value[16];
+      int fd, len;
+
+      snprintf (path, sizeof path, "/proc/%d/oom_score_adj", pid);
+      len = snprintf (value, sizeof value, "%d", s->oom_score_adj);
+      fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write (fd, value, (size_t) len) != len)
+        {
+          int saved = errno;
+          if (fd >= 0)
+            close (fd);
+          return sk_err_set (err, saved, "write `%s` = %s", path, value);
+        }
+      close (fd);
+    }
+  return 0;
+}
+
+/* Read records until the child execs (EOF after EXECING), fails (ERROR) or
+ * dies. Returns 0 when the command is running. */
+static int
+parent_follow_setup (int sock, sk_err_t *err)
+{
+  bool execing = false;
+
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = sock, .events = POLLIN };
+      struct sk_sync_msg m;
+      int r;
+
+      r = poll (&pfd, 1, SK_SETUP_TIMEOUT_MS);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return sk_err_set (err, errno, "poll the sync socket");
+      if (r == 0)
+        return sk_err_set (err, ETIMEDOUT, "container set-up did not finish within %d s",
+                           SK_SETUP_TIMEOUT_MS / 1000);
+      r = sk_sync_recv (sock, &m);
+      if (r < 0)
+        return sk_err_set (err, errno, "read the sync socket");
+      if (r == 0)
+        {
+          if (execing)
+            return 0;
+          return sk_err_set (err, 0, "setup failed: the container process died before exec");
+        }
+      switch (m.type)
+        {
+        case SK_SYNC_READY:
+          /* Hook point: state is recorded here before the task runs. */
+          if (sk_sync_send (sock, SK_SYNC_START, NULL) < 0)
+            return sk_err_set (err, errno, "send start");
+          break;
+        case SK_SYNC_EXECING:
+          execing = true;
+          break;
+        case SK_SYNC_ERROR:
+          sk_err_set (err, m.err, "%s%s: %s",
+                      m.phase == SK_PHASE_EXEC ? "cannot start" : "setup failed at ",
+                      m.phase == SK_PHASE_EXEC ? "" : sk_phase_name (m.phase), m.text);
+          if (m.phase == SK_PHASE_EXEC)
+            sk_err_set_exitcode (err, m.err == ENOENT ? 127 : 126);
+          return -1;
+        default:
+          return sk_err_set (err, EPROTO, "unexpected record %u on the sync socket", m.type);
+        }
+    }
+}
+
+static void
+kill_and_reap (int pidfd)
+{
+  siginfo_t info;
+
+  syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  while (waitid (P_PIDFD, (id_t) pidfd, &info, WEXITED) < 0 && errno == EINTR)
+    ;
+}
+
+int
+sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *err)
+{
+  _cleanup_close_ int parent_sock = -1;
+  _cleanup_close_ int pidfd = -1;
+  int socks[2];
+  bool in_cgroup = false;
+  pid_t pid;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
+    return sk_err_set (err, errno, "socketpair for the sync socket");
+  parent_sock = socks[0];
+
+  pid = clone_child (s, &pidfd, &in_cgroup, err);
+  if (pid < 0)
+    {
+      close (socks[1]);
+      return -1;
+    }
+  if (pid == 0)
+    {
+      close (socks[0]);
+      child_main (s, socks[1]);
+    }
+  close (socks[1]);
+
+  if (parent_prepare_child (s, pid, in_cgroup, err) < 0)
+    {
+      kill_and_reap (pidfd);
+      return -1;
+    }
+  if (sk_sync_send (parent_sock, SK_SYNC_GO, NULL) < 0)
+    {
+      sk_err_set (err, errno, "send go");
+      kill_and_reap (pidfd);
+      return -1;
+    }
+  if (parent_follow_setup (parent_sock, err) < 0)
+    {
+      kill_and_reap (pidfd);
+      return -1;
+    }
+  out->pid = pid;
+  out->pidfd = steal_fd (&pidfd);
+  return 0;
+}

@@ -1,0 +1,64 @@
+/* Launch one container process: clone3 into fresh namespaces (and straight
+ * into its cgroup where the kernel allows), then the child sets itself up in
+ * the order of docs/architecture.md and execs. The parent prepared everything
+ * the child needs; the child only makes system calls. */
+#ifndef SKIFF_LAUNCH_H
+#define SKIFF_LAUNCH_H
+
+#include "error.h"
+#include "mount.h"
+#include "user.h"
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct sk_cgroup;
+
+struct sk_rlimit
+{
+  int resource;
+  const char *name; /* ECS name, for messages */
+  struct rlimit limit;
+};
+
+struct sk_sysctl
+{
+  const char *key; /* dotted, e.g. net.ipv4.ip_unprivileged_port_start */
+  const char *value;
+};
+
+struct sk_launch_spec
+{
+  const char *name;         /* container name, for messages */
+  int namespaces;           /* CLONE_NEW* flags to create; CLONE_NEWCGROUP is always added */
+  const char *hostname;     /* with CLONE_NEWUTS */
+  struct sk_mount_plan *mounts; /* with CLONE_NEWNS */
+  struct sk_cgroup *cgroup; /* the container's group, limits already written */
+  int seccomp_fd;           /* memfd with the BPF program, -1 for none */
+  struct sk_creds creds;    /* uid, gid, groups, capability mask */
+  char *const *argv;
+  char *const *envp;
+  const char *cwd;          /* NULL = "/" (or the user's home? no: "/" as Docker) */
+  size_t n_rlimits;
+  const struct sk_rlimit *rlimits;
+  size_t n_sysctls;
+  const struct sk_sysctl *sysctls;
+  int stdio[3];             /* fds to become 0, 1, 2 in the container */
+  bool init;                /* initProcessEnabled: skiff's minimal init is pid 1 */
+  bool die_with_parent;     /* the container is killed when the launching process dies */
+  int oom_score_adj;        /* written for the child; 0 leaves it inherited */
+};
+
+struct sk_launched
+{
+  pid_t pid;
+  int pidfd; /* owned by the caller */
+};
+
+/* Start the container; returns once it has exec'd its command (0), or with
+ * the child's own one-line failure (-1; err's exit code is 126/127 for exec
+ * failures, 125 otherwise). On failure nothing of the child remains. */
+int sk_launch (const struct sk_launch_spec *spec, struct sk_launched *out, sk_err_t *err);
+
+#endif

@@ -1,0 +1,174 @@
+#include "state.h"
+#include "cgroup.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+mkdir_p_mode (const char *path, mode_t mode, sk_err_t *err)
+{
+  if (mkdir (path, mode) == 0 || errno == EEXIST)
+    return 0;
+  return sk_err_set (err, errno, "mkdir `%s`", path);
+}
+
+int
+sk_state_init_root (const char *root, sk_err_t *err)
+{
+  _cleanup_free_ char *tasks = xasprintf ("%s/tasks", root);
+  _cleanup_free_ char *cache = xasprintf ("%s/cache", root);
+
+  if (mkdir_p_mode (root, 0700, err) < 0 || mkdir_p_mode (tasks, 0700, err) < 0
+      || mkdir_p_mode (cache, 0700, err) < 0)
+    return sk_err_wrap (err, "state root `%s`", root);
+  return 0;
+}
+
+int
+sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err)
+{
+  static const char hex[] = "0123456789abcdef";
+  unsigned char rnd[SK_TASK_ID_LEN / 2];
+  _cleanup_free_ char *lock = NULL;
+  _cleanup_free_ char *containers = NULL;
+
+  memset (out, 0, sizeof *out);
+  out->lock_fd = -1;
+  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+    return sk_err_set (err, errno, "getrandom for a task id");
+  for (size_t i = 0; i < sizeof rnd; i++)
+    {
+      out->id[2 * i] = hex[rnd[i] >> 4];
+      out->id[2 * i + 1] = hex[rnd[i] & 15];
+    }
+  out->path = xasprintf ("%s/tasks/%s", root, out->id);
+  if (mkdir (out->path, 0700) < 0)
+    return sk_err_set (err, errno, "mkdir `%s`", out->path);
+  lock = xasprintf ("%s/lock", out->path);
+  out->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (out->lock_fd < 0)
+    return sk_err_set (err, errno, "open `%s`", lock);
+  /* Held until we exit, however we exit: the kernel drops it for a
+   * SIGKILLed skiff, which is how gc tells abandoned tasks apart. */
+  if (flock (out->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    return sk_err_set (err, errno, "lock `%s`", lock);
+  containers = xasprintf ("%s/containers", out->path);
+  if (mkdir (containers, 0700) < 0)
+    return sk_err_set (err, errno, "mkdir `%s`", containers);
+  return 0;
+}
+
+static int
+remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+  (void) st;
+  (void) ftw;
+  if (type == FTW_DP)
+    return rmdir (path) < 0 && errno != ENOENT ? -1 : 0;
+  return unlink (path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int
+sk_remove_tree (const char *path, sk_err_t *err)
+{
+  /* FTW_PHYS: never follow a symlink a container planted; FTW_MOUNT: never
+   * descend into something mounted there. */
+  if (nftw (path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+    return sk_err_set (err, errno, "remove `%s`", path);
+  return 0;
+}
+
+void
+sk_task_dir_clear (struct sk_task_dir *td)
+{
+  if (td->lock_fd >= 0)
+    close (td->lock_fd);
+  td->lock_fd = -1;
+  free (td->path);
+  td->path = NULL;
+}
+
+int
+sk_task_dir_remove (struct sk_task_dir *td, sk_err_t *err)
+{
+  int r = 0;
+
+  if (td->path != NULL)
+    r = sk_remove_tree (td->path, err);
+  sk_task_dir_clear (td);
+  return r;
+}
+
+char *
+sk_task_cgroup_path (const char *id, const char *container)
+{
+  if (container == NULL)
+    return xasprintf ("skiff/%s", id);
+  return xasprintf ("skiff/%s/%s", id, container);
+}
+
+static void
+gc_task (const char *root, const char *id)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/tasks/%s", root, id);
+  _cleanup_free_ char *lock = xasprintf ("%s/lock", dir);
+  _cleanup_free_ char *containers = xasprintf ("%s/containers", dir);
+  _cleanup_free_ char *task_cg = sk_task_cgroup_path (id, NULL);
+  _cleanup_close_ int fd = open (lock, O_RDWR | O_CLOEXEC);
+  sk_err_t err = NULL;
+  DIR *d;
+
+  /* A task whose lock is held is alive; one without a lock file is being
+   * created right now. Leave both alone. */
+  if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return;
+  d = opendir (containers);
+  if (d != NULL)
+    {
+      struct dirent *de;
+      while ((de = readdir (d)) != NULL)
+        {
+          if (de->d_name[0] == '.')
+            continue;
+          _cleanup_free_ char *cg = sk_task_cgroup_path (id, de->d_name);
+          sk_cgroup_remove_path (cg, &err);
+          sk_err_free (&err);
+        }
+      closedir (d);
+    }
+  sk_cgroup_remove_path (task_cg, &err);
+  sk_err_free (&err);
+  sk_remove_tree (dir, &err);
+  sk_err_free (&err);
+}
+
+int
+sk_state_gc (const char *root)
+{
+  _cleanup_free_ char *tasks = xasprintf ("%s/tasks", root);
+  struct dirent *de;
+  int n = 0;
+  DIR *d = opendir (tasks);
+
+  if (d == NULL)
+    return 0;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.' || strlen (de->d_name) != SK_TASK_ID_LEN)
+        continue;
+      gc_task (root, de->d_name);
+      n++;
+    }
+  closedir (d);
+  return n;
+}
