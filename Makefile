@@ -3,6 +3,7 @@
 #   make            build build/skiff
 #   make demo       install what is missing, then run the example task
 #   make check      install what is missing, then run every test
+#   make check-v2   the integration suite on pure cgroup v2, in a QEMU VM
 #   make asan       the test suites under AddressSanitizer + UBSan
 #   make bench      benchmarks (tests/bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -44,7 +45,7 @@ DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev 
                    bats busybox-static valgrind iproute2
 
 .PHONY: all deps demo check check-unit check-valgrind check-integration asan bench install \
-        uninstall clean format format-check rootfs
+        uninstall clean format format-check rootfs check-v2 check-v2-if-able
 
 all: $(BUILD)/skiff
 
@@ -100,7 +101,7 @@ check-valgrind: $(UNIT_BIN)
 check-integration: $(BUILD)/skiff rootfs
 	@sh tests/tools/run-integration.sh $(BUILD)
 
-check: all check-unit check-valgrind check-integration asan
+check: all check-unit check-valgrind check-integration asan check-v2-if-able
 	@echo "make check: all suites passed"
 
 asan: | deps
@@ -110,6 +111,15 @@ asan: | deps
 check-integration-asan: $(BUILD)/skiff rootfs
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/tools/run-integration.sh $(BUILD)
+
+# The integration suite on a pure cgroup v2 kernel, in a QEMU VM (tests/vm/,
+# docs/testing-v2.md). `check` runs it when the host can; guard.sh says why not.
+CHECK_V2_DEPS := $(BUILD)/skiff rootfs $(filter %/test_cgroup,$(UNIT_BIN))
+check-v2: $(CHECK_V2_DEPS)
+	@bash tests/vm/run-v2.sh $(BUILD)
+
+check-v2-if-able: $(CHECK_V2_DEPS)
+	@if sh tests/vm/guard.sh; then bash tests/vm/run-v2.sh $(BUILD); fi
 
 demo: $(BUILD)/skiff rootfs
 	@sh tests/tools/demo.sh $(BUILD)

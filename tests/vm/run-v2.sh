@@ -159,6 +159,7 @@ trap 'kill -TERM $qpid 2>/dev/null; wait $qpid; exit 130' INT TERM HUP
 # If our stdout is gone (| head), stop the VM: it would block on ttyS1.
 (
   set +e
+  trap '' PIPE # a failed printf, not a silent death, when stdout is gone
   passed=0 failed=0 status=
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
@@ -190,14 +191,15 @@ exec 7>&-
 wait "$reader" || true
 if [ -n "${tail_pid:-}" ]; then kill "$tail_pid" 2>/dev/null || true; fi
 
-read -r status passed failed <"$run/result" || true
+status=none
+[ -f "$run/result" ] && read -r status passed failed <"$run/result"
 if [ -e "$run/epipe" ]; then
   say "stdout was closed before the suite finished; stopped the VM"
   exit 141
 fi
 if [ "${status:-none}" = none ]; then
   if [ "$qrc" = 124 ]; then say "timed out after ${timeout_s}s"; else say "the VM reported no status (qemu exit $qrc)"; fi
-  say "--- last lines of the VM console ($console) ---"
+  say "--- last lines of the VM console ($console; SKIFF_VM_VERBOSE=1 shows all) ---"
   tail -n 40 "$console" >&2
   [ "$qrc" = 124 ] && exit 124
   exit 125
