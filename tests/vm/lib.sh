@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the VM scripts (sourced by bash, not run).
 #
 # A staging directory ($STAGE) becomes the VM's root filesystem. It uses
@@ -56,8 +57,12 @@ stage_path() {
 }
 
 # An uncompressed newc archive: QEMU copies it into guest memory for free,
-# while decompressing would run as slow emulated code.
+# while decompressing would run as slow emulated code. Owners are kept when
+# we are root (the test rootfs has files of uid 1000); otherwise everything
+# becomes root's, as it would be on the host.
 stage_cpio() {
+  local owner=()
+  [ "$(id -u)" -eq 0 ] || owner=(-R 0:0)
   (cd "$STAGE" && find . -print0 | LC_ALL=C sort -z |
-    cpio --null -o -H newc -R 0:0 --quiet) >"$1"
+    cpio --null -o -H newc "${owner[@]}" --quiet) >"$1"
 }

@@ -37,7 +37,7 @@ for pkg in $packages; do
   while IFS= read -r f; do
     [ -e "$f" ] && [ ! -d "$f" ] || continue
     case $f in
-    */bin/* | */sbin/* | /usr/lib/bats* | /usr/libexec/bats* | /usr/lib/bats/*) stage_path "$f" ;;
+    */bin/* | */sbin/* | /usr/lib/bats* | /usr/libexec/bats*) stage_path "$f" ;;
     esac
   done < <(dpkg -L "$pkg")
 done
@@ -59,6 +59,9 @@ EOF
 printf '127.0.0.1\tlocalhost skiff-vm\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$STAGE/etc/hosts"
 echo skiff-vm >"$STAGE/etc/hostname"
 ln -s ../proc/self/mounts "$STAGE/etc/mtab"
+for f in /etc/nsswitch.conf /etc/resolv.conf /etc/os-release; do
+  [ -e "$f" ] && stage_file "$f"
+done
 
 # Kernel modules and, from modules.dep, everything they depend on. The VM's
 # modprobe reads the trimmed modules.dep written here.

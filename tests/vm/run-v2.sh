@@ -15,6 +15,8 @@
 #   SKIFF_VM_MODULES="overlay veth bridge loop"       loaded at boot
 #   SKIFF_VM_BATS_ARGS=          extra bats options, e.g. "--filter memory"
 #   SKIFF_VM_COMMAND=            run this shell command instead of the suite
+#   SKIFF_VM_PATHS=              more host files or directories to copy in (same
+#                                path; ELF files bring their libraries)
 #   SKIFF_VM_ACCEL=auto          kvm, tcg or auto (KVM when /dev/kvm works)
 #   SKIFF_VM_VERBOSE=0           1 = kernel console on stderr while running
 #   SKIFF_VM_KERNEL_PKG, SKIFF_VM_REFRESH   see fetch-kernel.sh
@@ -79,6 +81,7 @@ stage_path "$build/skiff"
 stage_path "$build/rootfs"
 [ -x "$build/tests/test_cgroup" ] && stage_path "$build/tests/test_cgroup"
 for p in tests docs VERSION; do [ -e "$repo/$p" ] && stage_path "$repo/$p"; done
+for p in ${SKIFF_VM_PATHS:-}; do stage_path "$p"; done
 q() { printf "'%s'" "${1//\'/\'\\\'\'}"; } # quote for sh
 mkdir -p "$STAGE/skiff-vm"
 {
@@ -105,7 +108,7 @@ kernel=$(ls "$kdir"/boot/vmlinuz-*)
 # probe boots the kernel without an initramfs up to its "no root" panic
 # (about a second with KVM); its verdict is kept until the host reboots.
 kvm_boots() {
-  local log=$run/kvm-probe.log verdict=$cache/kvm.verdict boot pid i
+  local log=$run/kvm-probe.log verdict=$cache/kvm.verdict boot pid
   boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
   if [ -f "$verdict" ] && [ "$(cut -d' ' -f1 "$verdict")" = "$boot" ]; then
     [ "$(cut -d' ' -f2 "$verdict")" = yes ]
@@ -116,7 +119,7 @@ kvm_boots() {
     -machine pc -accel kvm -cpu host -m 256 -kernel "$kernel" \
     -append "console=ttyS0 panic=-1" -serial "file:$log" </dev/null >/dev/null 2>&1 &
   pid=$!
-  for i in $(seq 80); do
+  for _ in $(seq 80); do
     grep -q 'Kernel panic' "$log" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1

@@ -4,6 +4,7 @@
 # Exit status 0 only if every part passed; it is also written to
 # /run/skiff-vm.status for init2.
 set -u
+# shellcheck source=/dev/null # written by run-v2.sh into the VM
 . /skiff-vm/config
 export SKIFF="$SKIFF_VM_BUILD/skiff" SKIFF_ROOTFS="$SKIFF_VM_BUILD/rootfs" SKIFF_BUILD="$SKIFF_VM_BUILD"
 
@@ -22,8 +23,8 @@ if [ -n "${SKIFF_VM_COMMAND:-}" ]; then
   exit "$status"
 fi
 
-# shellcheck disable=SC2086 # SKIFF_VM_BATS_ARGS is a list of options
 section "smoke: tests/vm/smoke.bats"
+# shellcheck disable=SC2086 # SKIFF_VM_BATS_ARGS is a list of options
 bats --print-output-on-failure ${SKIFF_VM_BATS_ARGS:-} tests/vm/smoke.bats || status=1
 
 section "unit: test_cgroup"
