@@ -48,9 +48,17 @@ open_in_root (int rootfs_dirfd, const char *path)
   if (slash != NULL)
     {
       _cleanup_free_ char *first = xstrndup (path, (size_t)(slash - path));
-      dir = openat (rootfs_dirfd, first, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (dir < 0)
+      struct stat st;
+
+      /* O_PATH|O_NOFOLLOW opens a symlink itself: check the type by hand. */
+      dir = openat (rootfs_dirfd, first, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (dir < 0 || fstat (dir, &st) < 0)
         return -1;
+      if (!S_ISDIR (st.st_mode))
+        {
+          errno = S_ISLNK (st.st_mode) ? ELOOP : ENOTDIR;
+          return -1;
+        }
       return open_in_root (dir, slash + 1);
     }
   return openat (rootfs_dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
@@ -74,6 +82,11 @@ read_db (int rootfs_dirfd, const char *path, char **out, sk_err_t *err)
           *out = xstrdup ("");
           return 0;
         }
+      if (errno == ELOOP)
+        return sk_err_set (err, 0,
+                           "open `/%s` in the image: a symbolic link on the way, which skiff "
+                           "does not follow on kernels without openat2",
+                           path);
       return sk_err_set (err, errno, "open `/%s` in the image", path);
     }
   if (fstat (fd, &st) < 0)
