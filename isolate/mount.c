@@ -22,6 +22,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Binds, remounts and propagation changes pass "none" as source/type where
+ * the kernel ignores them (as util-linux does): never a NULL string. */
+
 /* Kernel-owned filesystems are set up here, never by the task. */
 #define SAFE_STD (SK_SAFE_DIR | SK_SAFE_MKDIR | SK_SAFE_NO_SYMLINKS)
 
@@ -90,7 +93,7 @@ sk_mount_make_readonly (int fd, const char *shown, bool extra_hardening, int pha
   flags = MS_BIND | MS_REMOUNT | MS_RDONLY | ms_flags_of (fd)
           | (extra_hardening ? MS_NOSUID | MS_NODEV : 0);
   sk_safe_fd_path (fd_path, fd);
-  if (mount (NULL, fd_path, NULL, flags, NULL) < 0)
+  if (mount ("none", fd_path, "none", flags, NULL) < 0)
     return sk_child_fail (f, phase, errno, "remount `%s` read-only", shown);
   return 0;
 }
@@ -141,7 +144,7 @@ mount_rootfs (const struct sk_mount_plan *plan, int *rootfd, struct sk_child_fai
           return sk_child_fail (f, SK_PHASE_MOUNT, e, "mount `overlay` on `%s`", plan->merged);
         }
     }
-  else if (mount (plan->lower, plan->merged, NULL, MS_BIND | MS_REC, NULL) < 0)
+  else if (mount (plan->lower, plan->merged, "none", MS_BIND | MS_REC, NULL) < 0)
     return sk_child_fail (f, SK_PHASE_MOUNT, errno, "mount `%s` on `%s`", plan->lower,
                           plan->merged);
 
@@ -248,7 +251,7 @@ mount_sys (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f
     {
       /* The kernel refuses a new sysfs in a network namespace we do not own:
        * show the host's, read-only. */
-      if (sk_mount_at (rootfd, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, SAFE_STD,
+      if (sk_mount_at (rootfd, "/sys", "/sys", "none", MS_BIND | MS_REC, NULL, SAFE_STD,
                        SK_PHASE_MOUNT, f)
           < 0)
         return -1;
@@ -311,7 +314,7 @@ mount_bind (const struct sk_bind_mount *b, int rootfd, struct sk_child_fail *f)
     return -1;
   if (stat (b->source, &st) < 0)
     return sk_child_fail (f, SK_PHASE_MOUNT, errno, "stat `%s`", b->source);
-  if (sk_mount_at (rootfd, b->source, b->dest, NULL, MS_BIND | MS_REC, NULL,
+  if (sk_mount_at (rootfd, b->source, b->dest, "none", MS_BIND | MS_REC, NULL,
                    S_ISDIR (st.st_mode) ? SK_SAFE_DIR | SK_SAFE_MKDIR : SK_SAFE_MKFILE,
                    SK_PHASE_MOUNT, f)
       < 0)
@@ -358,16 +361,12 @@ pivot (int rootfd, const char *shown, struct sk_child_fail *f)
    * no directory needed inside the image to hold it (crun, bubblewrap). */
   if (syscall (SYS_pivot_root, ".", ".") < 0)
     return sk_child_fail (f, SK_PHASE_PIVOT, errno, "pivot_root `%s`", shown);
-  /* Detach the old root (and anything stacked with it) until only the new
-   * root is left: EINVAL means "." is no longer a detachable mount. */
-  for (;;)
-    {
-      if (umount2 (".", MNT_DETACH) == 0)
-        continue;
-      if (errno == EINVAL)
-        break;
-      return sk_child_fail (f, SK_PHASE_PIVOT, errno, "umount2 `%s`", "old root");
-    }
+  /* Detach the old root, once. umount2 follows mounts stacked on ".", so
+   * this reaches the old root; a second MNT_DETACH of "." is NOT a harmless
+   * EINVAL: Linux 6.x detaches the new root itself and every mount under it
+   * (/proc, /dev...) — observed here, hence no "until EINVAL" loop. */
+  if (umount2 (".", MNT_DETACH) < 0)
+    return sk_child_fail (f, SK_PHASE_PIVOT, errno, "umount2 `%s`", "old root");
   if (chdir ("/") < 0)
     return sk_child_fail (f, SK_PHASE_PIVOT, errno, "chdir `%s`", "/");
   return 0;
@@ -386,7 +385,7 @@ remount_root_readonly (struct sk_child_fail *f)
    * flags already on / (nosuid...), the kernel refuses to clear locked ones. */
   flags = MS_BIND | MS_REMOUNT | MS_RDONLY | ms_flags_of (fd);
   close (fd);
-  rc = mount (NULL, "/", NULL, flags, NULL);
+  rc = mount ("none", "/", "none", flags, NULL);
   if (rc < 0)
     return sk_child_fail (f, SK_PHASE_PIVOT, errno, "remount `%s` read-only", "/");
   return 0;
@@ -434,7 +433,7 @@ sk_mounts_setup_in_child (const struct sk_mount_plan *plan, struct sk_child_fail
 
   /* First, before any mount: make every mount in our namespace private, so
    * nothing we mount reaches the host and no host mount reaches us. */
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+  if (mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
     return sk_child_fail (f, SK_PHASE_MOUNT, errno, "mount `%s` private", "/");
 
   /* Device nodes get exactly the modes we ask for. */

@@ -26,7 +26,7 @@ bind_host_node (int rootfd, int parent, const char *name, const char *dest, cons
   if (fd < 0)
     return sk_child_fail (f, phase, errno, "create `%s`", dest);
   close (fd);
-  return sk_mount_at (rootfd, host_path, dest, NULL, MS_BIND, NULL, 0, phase, f);
+  return sk_mount_at (rootfd, host_path, dest, "none", MS_BIND, NULL, 0, phase, f);
 }
 
 /* Create the node dest (resolved inside the root, parents created). */

@@ -69,7 +69,7 @@ mask_one (int rootfd, const char *path, const char *null_path, struct sk_child_f
     rc = mount ("tmpfs", fd_path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                 "mode=555,size=4k");
   else
-    rc = mount (null_path, fd_path, NULL, MS_BIND, NULL);
+    rc = mount (null_path, fd_path, "none", MS_BIND, NULL);
   if (rc < 0)
     rc = sk_child_fail (f, SK_PHASE_MASK, errno, "mask `%s` with `%s`", path,
                         S_ISDIR (st.st_mode) ? "tmpfs" : "/dev/null");
@@ -88,7 +88,7 @@ readonly_one (int rootfd, const char *path, struct sk_child_fail *f)
     return rc < 0 ? -1 : 0;
   /* Bind onto itself so it is a mount of its own that can be read-only. */
   sk_safe_fd_path (fd_path, fd);
-  rc = mount (fd_path, fd_path, NULL, MS_BIND | MS_REC, NULL);
+  rc = mount (fd_path, fd_path, "none", MS_BIND | MS_REC, NULL);
   close (fd);
   if (rc < 0)
     return sk_child_fail (f, SK_PHASE_MASK, errno, "mount `%s` on `%s`", path, path);
