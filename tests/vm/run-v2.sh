@@ -163,7 +163,7 @@ trap 'kill -TERM $qpid 2>/dev/null; wait $qpid; exit 130' INT TERM HUP
 (
   set +e
   trap '' PIPE # a failed printf, not a silent death, when stdout is gone
-  passed=0 failed=0 status=
+  passed=0 failed=0 skipped=0 status=
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
     @@skiff-vm-status=*@@)
@@ -171,6 +171,7 @@ trap 'kill -TERM $qpid 2>/dev/null; wait $qpid; exit 130' INT TERM HUP
       status=${status%@@}
       continue
       ;;
+    "ok "*" # skip"*) skipped=$((skipped + 1)) ;;
     "ok "*) passed=$((passed + 1)) ;;
     "not ok "*) failed=$((failed + 1)) ;;
     esac
@@ -180,7 +181,7 @@ trap 'kill -TERM $qpid 2>/dev/null; wait $qpid; exit 130' INT TERM HUP
       break
     }
   done
-  echo "${status:-none} $passed $failed" >"$run/result"
+  echo "${status:-none} $passed $failed $skipped" >"$run/result"
 ) <"$run/out" &
 reader=$!
 qrc=0
@@ -195,7 +196,7 @@ wait "$reader" || true
 if [ -n "${tail_pid:-}" ]; then kill "$tail_pid" 2>/dev/null || true; fi
 
 status=none
-[ -f "$run/result" ] && read -r status passed failed <"$run/result"
+[ -f "$run/result" ] && read -r status passed failed skipped <"$run/result"
 if [ -e "$run/epipe" ]; then
   say "stdout was closed before the suite finished; stopped the VM"
   exit 141
@@ -208,5 +209,5 @@ if [ "${status:-none}" = none ]; then
   exit 125
 fi
 say "script start to result: $(ms) ms; suite exit status $status"
-echo "check-v2: $passed passed, $failed failed"
+echo "check-v2: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
