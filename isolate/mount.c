@@ -394,8 +394,10 @@ remount_root_readonly (struct sk_child_fail *f)
 static int
 setup_with_root (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f)
 {
-  /* /proc first: the masks and "/proc/self/fd" targets of later steps need
-   * the host /proc only, but /dev's symlinks point into the new one. */
+  /* /proc first, after the pid namespace exists (we are its pid 1) so it
+   * shows the container's processes. Every "/proc/self/fd/N" we mount onto
+   * below still goes through the host's /proc at "/proc", which stays
+   * reachable until the pivot. */
   if (mount_proc (rootfd, f) < 0)
     return -1;
   if (sk_mount_dev (plan, rootfd, f) < 0)

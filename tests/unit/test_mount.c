@@ -98,6 +98,17 @@ slurp_mountinfo (void)
     }                                                                                              \
   while (0)
 
+static int
+count_open_fds (void)
+{
+  int fd, n = 0;
+
+  for (fd = 0; fd < 1024; fd++)
+    if (fcntl (fd, F_GETFD) >= 0)
+      n++;
+  return n;
+}
+
 typedef int (*inside_fn) (const struct env *e, const struct sk_child_fail *f, int setup_rc);
 
 /* Exit status of the grandchild: 0 when every check passed. */
@@ -122,7 +133,16 @@ run_in_container (const struct env *e, inside_fn inside)
       if (inner == 0)
         {
           struct sk_child_fail f = { 0 };
+          int fds_before = count_open_fds ();
           int rc = sk_mounts_setup_in_child (&e->plan, &f);
+
+          /* No fd of the host's tree may survive into the container
+           * (CVE-2024-21626): setup closes everything it opened. */
+          if (count_open_fds () != fds_before)
+            {
+              fprintf (stderr, "setup leaked %d fds\n", count_open_fds () - fds_before);
+              _exit (93);
+            }
           if (rc < 0 && inside == NULL)
             fprintf (stderr, "setup failed at %s: %s: %s\n", sk_phase_name (f.phase), f.text,
                      strerror (f.err));
@@ -614,6 +634,29 @@ test_refuses_reserved_destination (void **state)
 }
 
 static int
+inside_expect_overlay_refusal (const struct env *e, const struct sk_child_fail *f, int rc)
+{
+  (void)e;
+  CHECK (rc < 0 && f->phase == SK_PHASE_MOUNT && f->err == EINVAL);
+  CHECK (strstr (f->text, "overlay layer path") != NULL && strstr (f->text, "a,b") != NULL);
+  return 0;
+}
+
+/* A plan built by hand (not by sk_rootfs_prepare) with a ',' in a layer:
+ * the child refuses before the kernel could misparse the options. */
+static void
+test_refuses_unescapable_overlay_path (void **state)
+{
+  struct env *e = *state;
+
+  skip_unless_root ();
+  prepare (e, false);
+  free (e->plan.upper);
+  e->plan.upper = xasprintf ("%s/a,b", e->tmp);
+  assert_int_equal (run_in_container (e, inside_expect_overlay_refusal), 0);
+}
+
+static int
 inside_privileged (const struct env *e, const struct sk_child_fail *f, int rc)
 {
   struct stat st;
@@ -674,6 +717,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_fallback_refuses_symlink, setup, teardown),
     cmocka_unit_test_setup_teardown (test_symlink_and_dotdot_stay_inside, setup, teardown),
     cmocka_unit_test_setup_teardown (test_refuses_reserved_destination, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_refuses_unescapable_overlay_path, setup, teardown),
     cmocka_unit_test_setup_teardown (test_privileged_unmasked, setup, teardown),
     cmocka_unit_test_setup_teardown (test_host_sys_readonly, setup, teardown),
   };
