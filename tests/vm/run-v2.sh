@@ -20,6 +20,7 @@
 #   SKIFF_VM_ACCEL=auto          kvm, tcg or auto (KVM when /dev/kvm works)
 #   SKIFF_VM_VERBOSE=0           1 = kernel console on stderr while running
 #   SKIFF_VM_KERNEL_PKG, SKIFF_VM_REFRESH   see fetch-kernel.sh
+#   SKIFF_TEST_*                 passed into the VM for the integration suite
 #
 # Exit status: the suite's; 124 on timeout; 125 if the VM never reported one
 # (boot failure, kernel panic: the console's tail is printed); 141 if our
@@ -91,6 +92,10 @@ mkdir -p "$STAGE/skiff-vm"
   echo "SKIFF_VM_CONTROLLERS=$(q "${SKIFF_VM_CONTROLLERS:-cpu cpuset io memory pids}")"
   echo "SKIFF_VM_BATS_ARGS=$(q "${SKIFF_VM_BATS_ARGS:-}")"
   echo "SKIFF_VM_COMMAND=$(q "${SKIFF_VM_COMMAND:-}")"
+  # The integration suite's own knobs (SKIFF_TEST_DEADLINE, ...) pass through.
+  while IFS='=' read -r name _; do
+    [ -n "$name" ] && echo "export $name=$(q "${!name}")"
+  done < <(compgen -e | grep '^SKIFF_TEST_' || true)
 } >"$STAGE/skiff-vm/config"
 stage_cpio "$run/payload.cpio"
 # The kernel unpacks concatenated archives in order; later files win.

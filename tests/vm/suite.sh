@@ -14,6 +14,8 @@ trap 'echo "$status" >/run/skiff-vm.status' EXIT
 section() { printf '\n=== %s\n' "$*"; }
 
 accel=$(dmesg 2>/dev/null | grep -q "Hypervisor detected: KVM" && echo kvm || echo tcg)
+# Emulated CPUs are several times slower: give each skiff run more time.
+[ "$accel" = tcg ] && export SKIFF_TEST_DEADLINE=${SKIFF_TEST_DEADLINE:-180}
 echo "skiff-vm: $(uname -r), $accel, $(nproc) CPUs, cgroup $(cut -d: -f3 /proc/self/cgroup)," \
   "controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 
