@@ -162,7 +162,13 @@ add_rules (scmp_filter_ctx ctx, const struct sk_seccomp_ruleset *rs, sk_err_t *e
       /* A name this libseccomp does not know cannot be allowed; denying it
        * is the safe outcome, so skip it quietly. */
       if (nr == __NR_SCMP_ERROR)
-        continue;
+        {
+          if (getenv ("SKIFF_DEBUG") != NULL)
+            fprintf (stderr,
+                     "skiff: debug: seccomp: syscall `%s` unknown to libseccomp, left denied\n",
+                     r->name);
+          continue;
+        }
       for (unsigned a = 0; a < r->n_args; a++)
         {
           cmp[a].arg = r->args[a].index;
