@@ -184,8 +184,54 @@ create_component (int rootfd, char *rel, size_t len, bool as_file)
   return 0;
 }
 
-int
-sk_safe_open (int rootfd, const char *path, unsigned flags)
+/* Max dangling-symlink hops sk_safe_open creates through. */
+#define MAX_DANGLING_HOPS 8
+
+/* The component rel[0..end) exists but resolves to nothing: it is a
+ * dangling symlink (an image's /etc/resolv.conf -> /run/...). Rewrite the
+ * path through its target into out, so the target gets created instead,
+ * still inside the root. Returns 0, or -1 with errno (ENOENT when it is not
+ * a symlink). */
+static int
+through_dangling_link (int rootfd, const char *rel, size_t end, char *out, size_t out_size)
+{
+  static char target[PATH_MAX], parent_path[PATH_MAX];
+  const char *slash = memrchr (rel, '/', end);
+  size_t parent_len = slash != NULL ? (size_t)(slash - rel) : 0;
+  const char *name = slash != NULL ? slash + 1 : rel;
+  ssize_t n;
+  int parent, len;
+
+  memcpy (parent_path, rel, parent_len);
+  parent_path[parent_len] = '\0';
+  parent = open_in_root (rootfd, parent_path, SK_SAFE_DIR);
+  if (parent < 0)
+    return -1;
+  n = readlinkat (parent, name, target, sizeof target - 1);
+  close (parent);
+  if (n < 0)
+    {
+      errno = errno == EINVAL ? ENOENT : errno;
+      return -1;
+    }
+  target[n] = '\0';
+  /* Absolute targets are relative to the root (RESOLVE_IN_ROOT's rule),
+   * relative ones to the link's directory; clean() then bounds "..". */
+  len = snprintf (out, out_size, "%s/%s/%s", target[0] == '/' ? "" : parent_path, target,
+                  rel[end] != '\0' ? rel + end + 1 : "");
+  if (len < 0 || (size_t)len >= out_size)
+    {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+  return 0;
+}
+
+/* One pass of sk_safe_open. On a dangling link it writes the rewritten path
+ * into via and sets *redirect instead of failing. */
+static int
+open_or_create (int rootfd, const char *path, unsigned flags, char *via, size_t via_size,
+                bool *redirect)
 {
   char rel[PATH_MAX];
   size_t len, end;
@@ -219,10 +265,41 @@ sk_safe_open (int rootfd, const char *path, unsigned flags)
             fd = open_in_root (rootfd, rel, want);
         }
       rel[end] = saved;
+      if (fd < 0 && errno == ENOENT && !(flags & SK_SAFE_NO_SYMLINKS) && !openat2_unavailable)
+        {
+          /* Still missing after "creating" it: a dangling link. */
+          if (through_dangling_link (rootfd, rel, end, via, via_size) < 0)
+            return -1;
+          *redirect = true;
+          return -1;
+        }
       if (fd < 0)
         return -1;
       if (!last)
         close (fd);
     }
   return fd;
+}
+
+int
+sk_safe_open (int rootfd, const char *path, unsigned flags)
+{
+  /* Static, not on the stack: the child may run on a small clone stack. */
+  static char via[PATH_MAX];
+  int hops;
+
+  for (hops = 0;; hops++)
+    {
+      bool redirect = false;
+      int fd = open_or_create (rootfd, path, flags, via, sizeof via, &redirect);
+
+      if (!redirect)
+        return fd;
+      if (hops >= MAX_DANGLING_HOPS)
+        {
+          errno = ELOOP;
+          return -1;
+        }
+      path = via;
+    }
 }

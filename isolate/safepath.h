@@ -30,7 +30,9 @@ int sk_safe_path_clean (const char *path, char *out, size_t out_size);
  * RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS); on kernels without openat2 a
  * userspace walk that refuses every symlink (ELOOP) is used instead. With
  * SK_SAFE_MKDIR / SK_SAFE_MKFILE missing components are created one by one,
- * each resolved the same way. Returns the fd or -1 with errno set. */
+ * each resolved the same way; a dangling symlink on the way is created
+ * through (its target, inside the root). Returns the fd or -1 with errno.
+ * Not thread-safe (static buffers: the child is single-threaded). */
 int sk_safe_open (int rootfd, const char *path, unsigned flags);
 
 /* "/proc/self/fd/<fd>": mounting onto it lands on the object fd refers to. */

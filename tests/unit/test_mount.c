@@ -591,6 +591,8 @@ inside_escape (const struct env *e, const struct sk_child_fail *f, int rc)
   snprintf (path, sizeof path, "/tmp/%s/hello", e->escape);
   CHECK (stat (path, &st) == 0);
   CHECK (stat ("/etc/dotdot/hello", &st) == 0);
+  CHECK (stat ("/etc/resolv.conf", &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0);
+  CHECK (open ("/etc/resolv.conf", O_WRONLY) < 0 && errno == EROFS);
   return 0;
 }
 
@@ -599,6 +601,8 @@ static void
 test_symlink_and_dotdot_stay_inside (void **state)
 {
   struct env *e = *state;
+  _cleanup_free_ char *link = xasprintf ("%s/etc/resolv.conf", e->image);
+  _cleanup_free_ char *hello = xasprintf ("%s/hello", e->volume);
   char dest[128];
 
   skip_unless_root ();
@@ -606,11 +610,19 @@ test_symlink_and_dotdot_stay_inside (void **state)
   snprintf (dest, sizeof dest, "/etc/target/%s", e->escape);
   add_bind (e, e->volume, dest, false);
   add_bind (e, e->volume, "/../../../../etc/dotdot", false);
+  /* A dangling image link (as a systemd image's resolv.conf): the file is
+   * created at its target, inside the root. */
+  assert_int_equal (symlink ("/run/skiff/resolv.conf", link), 0);
+  add_bind (e, hello, "/etc/resolv.conf", true);
   assert_int_equal (run_in_container (e, have_openat2 () ? inside_escape : inside_expect_loop), 0);
   assert_false (EXISTS ("/tmp/%s", e->escape));
   assert_false (EXISTS ("/etc/dotdot"));
+  assert_false (EXISTS ("/run/skiff/resolv.conf"));
   if (have_openat2 ())
-    assert_true (EXISTS ("%s/upper/tmp/%s", e->state, e->escape));
+    {
+      assert_true (EXISTS ("%s/upper/tmp/%s", e->state, e->escape));
+      assert_true (EXISTS ("%s/upper/run/skiff/resolv.conf", e->state));
+    }
 }
 
 static int
