@@ -506,7 +506,7 @@ parse_task_object (struct sk_pctx *pc, const struct sk_json *obj, struct sk_task
       task->network_mode = (enum sk_network_mode) mode;
       if (task->network_mode == SK_NET_BRIDGE)
         pc_warn_at (pc, "networkMode", "bridge runs as awsvpc: the task's containers share one "
-                    "network namespace, ports are published at their containerPort");
+                    "network namespace");
     }
   if (pc_enum (pc, obj, "pidMode", pid_modes, &mode) > 0)
     task->pid_mode = mode == 0 ? SK_NS_HOST : SK_NS_TASK;

@@ -333,7 +333,9 @@ pc_int (struct sk_pctx *pc, const struct sk_json *obj, const char *key, int64_t 
   if (!v->in_range || v->integer < min || v->integer > max)
     {
       const char *u = unit ? unit : "";
-      if (max == INT64_MAX || max == UINT32_MAX)
+      if ((max == INT64_MAX || max == UINT32_MAX) && (!v->in_range || v->integer > max))
+        pc_error_at (pc, key, "must be at most %" PRId64 "%s%s, got %.40s", max, sp, u, v->text);
+      else if (max == INT64_MAX || max == UINT32_MAX)
         pc_error_at (pc, key, "must be at least %" PRId64 "%s%s, got %.40s", min, sp, u, v->text);
       else
         pc_error_at (pc, key, "must be between %" PRId64 " and %" PRId64 "%s%s, got %.40s", min,

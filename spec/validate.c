@@ -323,7 +323,7 @@ check_container (struct sk_pctx *pc, const struct sk_task *task, size_t i)
 
   if (!pc->extra->has_memory && !x->has_memory && !x->has_memory_reservation)
     pc_error (pc, "needs \"memory\" or \"memoryReservation\" when the task sets no memory");
-  if (x->has_memory && x->has_memory_reservation)
+  if (c->memory && c->memory_reservation)
     {
       if (c->memory < c->memory_reservation)
         pc_error_at (pc, "memory", "must be greater than memoryReservation (%u MiB), got %u",
