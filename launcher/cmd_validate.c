@@ -31,12 +31,9 @@ int
 cmd_validate (struct sk_global *g, int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "print", no_argument, NULL, 'p' },
-    { "allow-unknown-keys", no_argument, NULL, 'u' },
-    { "family", required_argument, NULL, 'f' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    { "print", no_argument, NULL, 'p' },        { "allow-unknown-keys", no_argument, NULL, 'u' },
+    { "family", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
   };
   struct sk_load_opts load = { 0 };
   bool print = false, quiet = false;
@@ -100,6 +97,6 @@ cmd_validate (struct sk_global *g, int argc, char **argv)
       sk_task_free (task);
       sk_diags_clear (&diags);
     }
-  (void) g;
+  (void)g;
   return status;
 }

@@ -42,6 +42,5 @@ void
 sk_diags_print (const struct sk_diags *d, FILE *out)
 {
   for (size_t i = 0; i < d->n; i++)
-    fprintf (out, "%s: %s\n", d->v[i].level == SK_DIAG_ERROR ? "error" : "warning",
-             d->v[i].text);
+    fprintf (out, "%s: %s\n", d->v[i].level == SK_DIAG_ERROR ? "error" : "warning", d->v[i].text);
 }

@@ -146,7 +146,7 @@ on_map_key (void *ctx, const unsigned char *key, size_t len)
   struct builder *b = ctx;
 
   free (b->pending_key);
-  b->pending_key = xstrndup ((const char *) key, len);
+  b->pending_key = xstrndup ((const char *)key, len);
   b->pending_key_line = b->line;
   if (strlen (b->pending_key) != len)
     sk_diags_add (b->diags, SK_DIAG_ERROR, "%s:%u: a key contains a NUL character (\\u0000)",
@@ -158,7 +158,7 @@ static int
 compare_member_index (const void *pa, const void *pb, void *arg)
 {
   const struct sk_json_member *m = arg;
-  size_t a = *(const size_t *) pa, bi = *(const size_t *) pb;
+  size_t a = *(const size_t *)pa, bi = *(const size_t *)pb;
   int c = strcmp (m[a].key, m[bi].key);
   if (c != 0)
     return c;
@@ -227,12 +227,12 @@ report_yajl_error (struct builder *b, yajl_handle h, const char *chunk, size_t l
                     b->line, SK_JSON_MAX_DEPTH);
       return;
     }
-  msg = yajl_get_error (h, 0, (const unsigned char *) chunk, len);
-  n = msg ? strlen ((char *) msg) : 0;
+  msg = yajl_get_error (h, 0, (const unsigned char *)chunk, len);
+  n = msg ? strlen ((char *)msg) : 0;
   while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
     msg[--n] = '\0';
   sk_diags_add (b->diags, SK_DIAG_ERROR, "%s:%u: invalid JSON: %s", b->source, b->line,
-                msg ? (char *) msg : "parse error");
+                msg ? (char *)msg : "parse error");
   if (msg)
     yajl_free_error (h, msg);
 }
@@ -265,8 +265,8 @@ sk_json_parse (const char *buf, size_t len, const char *source, struct sk_diags 
   while (pos < len)
     {
       const char *nl = memchr (buf + pos, '\n', len - pos);
-      size_t chunk = nl ? (size_t) (nl - (buf + pos)) + 1 : len - pos;
-      st = yajl_parse (h, (const unsigned char *) buf + pos, chunk);
+      size_t chunk = nl ? (size_t)(nl - (buf + pos)) + 1 : len - pos;
+      st = yajl_parse (h, (const unsigned char *)buf + pos, chunk);
       if (st != yajl_status_ok)
         {
           report_yajl_error (&b, h, buf + pos, chunk);
@@ -282,7 +282,7 @@ sk_json_parse (const char *buf, size_t len, const char *source, struct sk_diags 
         b.line--;
       st = yajl_complete_parse (h);
       if (st != yajl_status_ok)
-        report_yajl_error (&b, h, (const char *) "", 0);
+        report_yajl_error (&b, h, (const char *)"", 0);
     }
   yajl_free (h);
   free (b.pending_key);

@@ -41,8 +41,8 @@ fill_defaults (struct sk_task *task)
 
 int
 sk_task_load_buffer (const char *buf, size_t len, const char *source_name,
-                     const struct sk_load_opts *opts, struct sk_task **out,
-                     struct sk_diags *diags, sk_err_t *err)
+                     const struct sk_load_opts *opts, struct sk_task **out, struct sk_diags *diags,
+                     sk_err_t *err)
 {
   struct sk_parse_extra extra = { 0 };
   struct sk_pctx pc = { .diags = diags, .source = source_name, .extra = &extra };
@@ -100,7 +100,7 @@ read_bounded (int fd, char **out, size_t *len)
         }
       if (r == 0)
         break;
-      used += (size_t) r;
+      used += (size_t)r;
       if (used == cap)
         break;
     }

@@ -89,9 +89,8 @@ is_ip_address (const char *s)
 static void
 parse_port_mapping (struct sk_pctx *pc, const struct sk_json *item, size_t index, void *data)
 {
-  static const char *const keys[] = { "containerPort", "hostPort",    "protocol",
-                                      "name",          "appProtocol", "containerPortRange",
-                                      NULL };
+  static const char *const keys[] = { "containerPort", "hostPort",           "protocol", "name",
+                                      "appProtocol",   "containerPortRange", NULL };
   static const char *const protocols[] = { "tcp", "udp", NULL };
   static const char *const app_protocols[] = { "http", "http2", "grpc", NULL };
   struct sk_container *c = data;
@@ -107,10 +106,10 @@ parse_port_mapping (struct sk_pctx *pc, const struct sk_json *item, size_t index
   memset (pm, 0, sizeof *pm);
   pc_check_keys (pc, item, keys, NULL);
   has_port = pc_u32 (pc, item, "containerPort", 1, 65535, "", &port);
-  pm->container_port = (uint16_t) port;
+  pm->container_port = (uint16_t)port;
   port = 0;
   if (pc_u32 (pc, item, "hostPort", 0, 65535, "", &port) > 0)
-    pm->host_port = (uint16_t) port;
+    pm->host_port = (uint16_t)port;
   if (pc_enum (pc, item, "protocol", protocols, &proto) > 0)
     pm->protocol = proto == 1 ? SK_PROTO_UDP : SK_PROTO_TCP;
   if (pc_string (pc, item, "name", 64, SK_STR_NONEMPTY, &pm->name) > 0 && !sk_is_name (pm->name))
@@ -121,15 +120,15 @@ parse_port_mapping (struct sk_pctx *pc, const struct sk_json *item, size_t index
     {
       unsigned first, last;
       int used = 0;
-      if (sscanf (range, "%u-%u%n", &first, &last, &used) != 2 || (size_t) used != strlen (range)
+      if (sscanf (range, "%u-%u%n", &first, &last, &used) != 2 || (size_t)used != strlen (range)
           || first < 1 || last > 65535 || first >= last)
         pc_error_at (pc, "containerPortRange",
                      "expected \"FIRST-LAST\" with 1 <= FIRST < LAST <= 65535, got \"%.40s\"",
                      range);
       else
         {
-          pm->range_first = (uint16_t) first;
-          pm->range_last = (uint16_t) last;
+          pm->range_first = (uint16_t)first;
+          pm->range_last = (uint16_t)last;
         }
       if (has_port > 0)
         pc_error (pc, "containerPort and containerPortRange exclude each other");
@@ -230,8 +229,7 @@ parse_mount_point (struct sk_pctx *pc, const struct sk_json *item, size_t index,
   pc_check_keys (pc, item, keys, NULL);
   if (pc_string (pc, item, "sourceVolume", SK_MAX_NAME, SK_STR_NONEMPTY, &mp->source_volume) == 0)
     pc_missing (pc, "sourceVolume");
-  if (pc_string (pc, item, "containerPath", SK_MAX_PATH, SK_STR_NONEMPTY, &mp->container_path)
-      == 0)
+  if (pc_string (pc, item, "containerPath", SK_MAX_PATH, SK_STR_NONEMPTY, &mp->container_path) == 0)
     pc_missing (pc, "containerPath");
   check_container_path (pc, "containerPath", mp->container_path);
   pc_bool (pc, item, "readOnly", &mp->read_only);
@@ -271,7 +269,7 @@ parse_dependency (struct sk_pctx *pc, const struct sk_json *item, size_t index, 
     pc_missing (pc, "containerName");
   if (pc_enum (pc, item, "condition", conditions, &cond) == 0)
     pc_missing (pc, "condition");
-  d->condition = (enum sk_dep_condition) cond;
+  d->condition = (enum sk_dep_condition)cond;
 }
 
 static void
@@ -301,9 +299,9 @@ static void
 parse_system_control (struct sk_pctx *pc, const struct sk_json *item, size_t index, void *data)
 {
   static const char *const keys[] = { "namespace", "value", NULL };
-  static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",  "kernel.msgmni",
-                                     "kernel.sem",    "kernel.shmall",  "kernel.shmmax",
-                                     "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+  static const char *const ipc[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem", "kernel.shmall",
+          "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
   struct sk_container *c = data;
   char *ns = NULL, *value = NULL;
   bool ok = false;
@@ -320,8 +318,10 @@ parse_system_control (struct sk_pctx *pc, const struct sk_json *item, size_t ind
         ok = strcmp (ns, ipc[i]) == 0;
       if (!ok || strstr (ns, "..") || strchr (ns, '/'))
         {
-          pc_error_at (pc, "namespace", "\"%.40s\" is not a namespaced sysctl (net.*, "
-                       "fs.mqueue.* or the IPC kernel.* ones)", ns);
+          pc_error_at (pc, "namespace",
+                       "\"%.40s\" is not a namespaced sysctl (net.*, "
+                       "fs.mqueue.* or the IPC kernel.* ones)",
+                       ns);
           ok = false;
         }
     }
@@ -363,8 +363,8 @@ parse_resource_requirement (struct sk_pctx *pc, const struct sk_json *item, size
 static void
 parse_health_check (struct sk_pctx *pc, const struct sk_json *obj, struct sk_container *c)
 {
-  static const char *const keys[] = { "command", "interval", "timeout", "retries", "startPeriod",
-                                      NULL };
+  static const char *const keys[]
+      = { "command", "interval", "timeout", "retries", "startPeriod", NULL };
   const struct sk_json *h = pc_object (pc, obj, "healthCheck");
   struct sk_health_check *hc = &c->health_check;
   struct sk_strv argv = { 0 };
@@ -424,8 +424,7 @@ parse_health_check (struct sk_pctx *pc, const struct sk_json *obj, struct sk_con
 static void
 parse_restart_policy (struct sk_pctx *pc, const struct sk_json *obj, struct sk_container *c)
 {
-  static const char *const keys[] = { "enabled", "ignoredExitCodes", "restartAttemptPeriod",
-                                      NULL };
+  static const char *const keys[] = { "enabled", "ignoredExitCodes", "restartAttemptPeriod", NULL };
   const struct sk_json *p = pc_object (pc, obj, "restartPolicy");
   struct sk_restart_policy *rp = &c->restart_policy;
   const struct sk_json *codes;
@@ -458,9 +457,9 @@ parse_restart_policy (struct sk_pctx *pc, const struct sk_json *obj, struct sk_c
               }
             else
               {
-                rp->ignored_exit_codes = xreallocarray (
-                    rp->ignored_exit_codes, rp->n_ignored_exit_codes + 1, sizeof (int));
-                rp->ignored_exit_codes[rp->n_ignored_exit_codes++] = (int) v->integer;
+                rp->ignored_exit_codes = xreallocarray (rp->ignored_exit_codes,
+                                                        rp->n_ignored_exit_codes + 1, sizeof (int));
+                rp->ignored_exit_codes[rp->n_ignored_exit_codes++] = (int)v->integer;
               }
             pc_pop (pc, ai);
           }
@@ -474,8 +473,8 @@ parse_log_configuration (struct sk_pctx *pc, const struct sk_json *obj, struct s
                          struct sk_container_extra *x)
 {
   static const char *const keys[] = { "logDriver", "options", "secretOptions", NULL };
-  static const char *const drivers[] = { "json-file", "syslog", "journald",    "gelf",
-                                         "fluentd",   "awslogs", "splunk", "awsfirelens", NULL };
+  static const char *const drivers[] = { "json-file", "syslog", "journald",    "gelf", "fluentd",
+                                         "awslogs",   "splunk", "awsfirelens", NULL };
   const struct sk_json *l = pc_object (pc, obj, "logConfiguration");
   struct sk_kv_list secret_opts = { 0 };
   size_t saved;
@@ -492,8 +491,10 @@ parse_log_configuration (struct sk_pctx *pc, const struct sk_json *obj, struct s
     {
       c->log_configuration.driver = xstrdup (drivers[driver]);
       if (driver != 0)
-        pc_warn_at (pc, "logDriver", "the %s driver is not used: stdout and stderr go to "
-                    "skiff's local log files", drivers[driver]);
+        pc_warn_at (pc, "logDriver",
+                    "the %s driver is not used: stdout and stderr go to "
+                    "skiff's local log files",
+                    drivers[driver]);
     }
   pc_string_map (pc, l, "options", &c->log_configuration.options);
   const struct sk_json *so = pc_array (pc, l, "secretOptions");
@@ -547,8 +548,7 @@ parse_security_options (struct sk_pctx *pc, const struct sk_json *obj, struct sk
 {
   size_t saved;
 
-  if (pc_strv (pc, obj, "dockerSecurityOptions", 4096, SK_STR_NONEMPTY,
-               &c->docker_security_options)
+  if (pc_strv (pc, obj, "dockerSecurityOptions", 4096, SK_STR_NONEMPTY, &c->docker_security_options)
       <= 0)
     return;
   saved = pc_push_key (pc, "dockerSecurityOptions");
@@ -562,7 +562,8 @@ parse_security_options (struct sk_pctx *pc, const struct sk_json *obj, struct sk
                || strncmp (o, "credentialspec:", 15) == 0)
         pc_warn (pc, "\"%.40s\" is not applied by skiff", o);
       else
-        pc_error (pc, "expected \"no-new-privileges\", \"apparmor:PROFILE\", \"label:VALUE\" or "
+        pc_error (pc,
+                  "expected \"no-new-privileges\", \"apparmor:PROFILE\", \"label:VALUE\" or "
                   "\"credentialspec:PATH\", got \"%.40s\"",
                   o);
       pc_pop (pc, at);
@@ -660,8 +661,7 @@ parse_resources (struct sk_pctx *pc, const struct sk_json *obj, struct sk_contai
   x->has_memory_reservation
       = pc_u32 (pc, obj, "memoryReservation", 6, UINT32_MAX, "MiB", &c->memory_reservation) != 0;
   c->stop_timeout = 30;
-  x->has_stop_timeout
-      = pc_u32 (pc, obj, "stopTimeout", 0, 86400, "seconds", &c->stop_timeout) != 0;
+  x->has_stop_timeout = pc_u32 (pc, obj, "stopTimeout", 0, 86400, "seconds", &c->stop_timeout) != 0;
   x->has_start_timeout
       = pc_u32 (pc, obj, "startTimeout", 0, 86400, "seconds", &c->start_timeout) != 0;
   pc_each_object (pc, obj, "resourceRequirements", parse_resource_requirement, x);
@@ -684,7 +684,8 @@ sk_parse_container (struct sk_pctx *pc, const struct sk_json *obj, struct sk_con
   if (pc_each_object (pc, obj, "environmentFiles", parse_environment_file, c) > 10)
     pc_error_at (pc, "environmentFiles", "at most 10 files, got %zu", c->environment_files.n);
   if (pc_each_object (pc, obj, "secrets", parse_secret, c) > 0 && c->secrets.n > 0)
-    pc_warn_at (pc, "secrets", "valueFrom is not fetched: each secret is read at run time from "
+    pc_warn_at (pc, "secrets",
+                "valueFrom is not fetched: each secret is read at run time from "
                 "--secret NAME=VALUE or the SKIFF_SECRET_<NAME> environment variable");
   pc_each_object (pc, obj, "portMappings", parse_port_mapping, c);
   pc_each_object (pc, obj, "mountPoints", parse_mount_point, c);

@@ -29,7 +29,7 @@ parse_capability_list (struct sk_pctx *pc, const struct sk_json *caps, const cha
     {
       char *name = xstrdup (raw.v[i]);
       for (char *p = name; *p; p++)
-        *p = (char) toupper ((unsigned char) *p);
+        *p = (char)toupper ((unsigned char)*p);
       if (strncmp (name, "CAP_", 4) == 0)
         memmove (name, name + 4, strlen (name + 4) + 1);
       if (strcmp (name, "ALL") != 0 && sk_capability_number (name) < 0)
@@ -65,8 +65,7 @@ parse_device (struct sk_pctx *pc, const struct sk_json *item, size_t index, void
     pc_error_at (pc, "hostPath", "must be an absolute path, got \"%.40s\"", d->host_path);
   if (pc_string (pc, item, "containerPath", SK_MAX_PATH, SK_STR_NONEMPTY, &d->container_path) > 0
       && d->container_path[0] != '/')
-    pc_error_at (pc, "containerPath", "must be an absolute path, got \"%.40s\"",
-                 d->container_path);
+    pc_error_at (pc, "containerPath", "must be an absolute path, got \"%.40s\"", d->container_path);
   if (d->container_path == NULL && d->host_path)
     d->container_path = xstrdup (d->host_path);
   d->permissions = SK_DEVICE_READ | SK_DEVICE_WRITE | SK_DEVICE_MKNOD;
@@ -130,9 +129,9 @@ void
 sk_parse_linux_parameters (struct sk_pctx *pc, const struct sk_json *obj, struct sk_container *c,
                            struct sk_container_extra *x)
 {
-  static const char *const keys[] = { "capabilities", "devices",  "initProcessEnabled",
-                                      "sharedMemorySize", "tmpfs", "maxSwap",
-                                      "swappiness",   NULL };
+  static const char *const keys[]
+      = { "capabilities", "devices", "initProcessEnabled", "sharedMemorySize",
+          "tmpfs",        "maxSwap", "swappiness",         NULL };
   static const char *const cap_keys[] = { "add", "drop", NULL };
   const struct sk_json *lp = pc_object (pc, obj, "linuxParameters");
   const struct sk_json *caps;
@@ -166,10 +165,9 @@ static void
 parse_ulimit (struct sk_pctx *pc, const struct sk_json *item, size_t index, void *data)
 {
   static const char *const keys[] = { "name", "softLimit", "hardLimit", NULL };
-  static const char *const names[] = { "core",   "cpu",   "data",   "fsize",  "locks",
-                                       "memlock", "msgqueue", "nice", "nofile", "nproc",
-                                       "rss",    "rtprio", "rttime", "sigpending", "stack",
-                                       NULL };
+  static const char *const names[]
+      = { "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+          "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",    NULL };
   struct sk_container *c = data;
   int name = -1;
   int64_t soft = 0, hard = 0;
@@ -187,8 +185,8 @@ parse_ulimit (struct sk_pctx *pc, const struct sk_json *item, size_t index, void
     pc_missing (pc, "hardLimit");
   if (name < 0 || rs <= 0 || rh <= 0)
     return;
-  uint64_t s = soft < 0 ? UINT64_MAX : (uint64_t) soft;
-  uint64_t h = hard < 0 ? UINT64_MAX : (uint64_t) hard;
+  uint64_t s = soft < 0 ? UINT64_MAX : (uint64_t)soft;
+  uint64_t h = hard < 0 ? UINT64_MAX : (uint64_t)hard;
   if (s > h)
     {
       pc_error (pc, "softLimit %" PRId64 " is above hardLimit %" PRId64, soft, hard);

@@ -42,9 +42,10 @@ parse_task_size (struct sk_pctx *pc, const struct sk_json *v, bool is_cpu, uint3
   uint32_t value = 0;
 
   if (v->type == SK_JSON_NUMBER && v->in_range && v->integer >= 0 && v->integer <= UINT32_MAX)
-    value = (uint32_t) v->integer;
+    value = (uint32_t)v->integer;
   else if (v->type == SK_JSON_STRING && strlen (v->text) == v->len && v->len < 64
-           && (is_cpu ? sk_parse_cpu_units (v->text, &value) : sk_parse_memory_mib (v->text, &value))
+           && (is_cpu ? sk_parse_cpu_units (v->text, &value)
+                      : sk_parse_memory_mib (v->text, &value))
                   == 0)
     ;
   else
@@ -228,15 +229,15 @@ static const char *const volume_kinds[] = {
 static void
 check_remote_volume (struct sk_pctx *pc, const struct sk_json *cfg, const char *kind)
 {
-  static const char *const efs_keys[] = { "fileSystemId",          "rootDirectory",
-                                          "transitEncryption",     "transitEncryptionPort",
-                                          "authorizationConfig",   NULL };
+  static const char *const efs_keys[]
+      = { "fileSystemId",          "rootDirectory",       "transitEncryption",
+          "transitEncryptionPort", "authorizationConfig", NULL };
   static const char *const efs_auth_keys[] = { "accessPointId", "iam", NULL };
-  static const char *const fsx_keys[] = { "fileSystemId", "rootDirectory", "authorizationConfig",
-                                          NULL };
+  static const char *const fsx_keys[]
+      = { "fileSystemId", "rootDirectory", "authorizationConfig", NULL };
   static const char *const fsx_auth_keys[] = { "credentialsParameter", "domain", NULL };
-  static const char *const s3_keys[] = { "fileSystemArn", "rootDirectory", "transitEncryptionPort",
-                                         "accessPointArn", NULL };
+  static const char *const s3_keys[]
+      = { "fileSystemArn", "rootDirectory", "transitEncryptionPort", "accessPointArn", NULL };
   static const char *const on_off[] = { "ENABLED", "DISABLED", NULL };
   const struct sk_json *auth;
   _cleanup_free_ char *id = NULL;
@@ -293,8 +294,8 @@ check_remote_volume (struct sk_pctx *pc, const struct sk_json *cfg, const char *
 static void
 parse_docker_volume (struct sk_pctx *pc, const struct sk_json *cfg, struct sk_volume *vol)
 {
-  static const char *const keys[] = { "scope", "autoprovision", "driver", "driverOpts", "labels",
-                                      NULL };
+  static const char *const keys[]
+      = { "scope", "autoprovision", "driver", "driverOpts", "labels", NULL };
   static const char *const scopes[] = { "task", "shared", NULL };
   struct sk_kv_list opts = { 0 }, labels = { 0 };
   _cleanup_free_ char *driver = NULL;
@@ -307,8 +308,10 @@ parse_docker_volume (struct sk_pctx *pc, const struct sk_json *cfg, struct sk_vo
   if (pc_bool (pc, cfg, "autoprovision", &autoprovision) > 0 && autoprovision && scope != 1)
     pc_error_at (pc, "autoprovision", "only valid with scope \"shared\"");
   if (pc_string (pc, cfg, "driver", SK_MAX_NAME, 0, &driver) > 0 && strcmp (driver, "local") != 0)
-    pc_warn_at (pc, "driver", "volume driver \"%s\" is not used: skiff keeps the volume in a "
-                "local directory", driver);
+    pc_warn_at (pc, "driver",
+                "volume driver \"%s\" is not used: skiff keeps the volume in a "
+                "local directory",
+                driver);
   pc_string_map (pc, cfg, "driverOpts", &opts);
   pc_string_map (pc, cfg, "labels", &labels);
   if (opts.n > 0)
@@ -342,8 +345,7 @@ parse_volume (struct sk_pctx *pc, const struct sk_json *item, size_t index, void
   if (pc_string (pc, item, "name", SK_MAX_NAME, SK_STR_NONEMPTY, &vol->name) == 0)
     pc_missing (pc, "name");
   else if (vol->name && !sk_is_name (vol->name))
-    pc_error_at (pc, "name", "must be 1-255 letters, digits, '_' or '-', got \"%.40s\"",
-                 vol->name);
+    pc_error_at (pc, "name", "must be 1-255 letters, digits, '_' or '-', got \"%.40s\"", vol->name);
 
   for (size_t k = 0; volume_kinds[k]; k++)
     {
@@ -367,7 +369,8 @@ parse_volume (struct sk_pctx *pc, const struct sk_json *item, size_t index, void
     {
       vol->kind = SK_VOL_UNSUPPORTED;
       vol->unsupported_kind = xstrdup (kind);
-      pc_warn_at (pc, kind, "volumes supplied at launch (EBS) are not available locally; `skiff "
+      pc_warn_at (pc, kind,
+                  "volumes supplied at launch (EBS) are not available locally; `skiff "
                   "run` refuses this task");
       return;
     }
@@ -446,8 +449,10 @@ parse_compatibilities (struct sk_pctx *pc, const struct sk_json *obj, struct sk_
                 found = true;
               }
           if (!found)
-            pc_error (pc, "must be one of \"EC2\", \"FARGATE\", \"EXTERNAL\", "
-                      "\"MANAGED_INSTANCES\", got \"%.40s\"", s);
+            pc_error (pc,
+                      "must be one of \"EC2\", \"FARGATE\", \"EXTERNAL\", "
+                      "\"MANAGED_INSTANCES\", got \"%.40s\"",
+                      s);
         }
       pc_pop (pc, at);
     }
@@ -503,9 +508,10 @@ parse_task_object (struct sk_pctx *pc, const struct sk_json *obj, struct sk_task
   if (pc_enum (pc, obj, "networkMode", net_modes, &mode) > 0)
     {
       x->has_network_mode = true;
-      task->network_mode = (enum sk_network_mode) mode;
+      task->network_mode = (enum sk_network_mode)mode;
       if (task->network_mode == SK_NET_BRIDGE)
-        pc_warn_at (pc, "networkMode", "bridge runs as awsvpc: the task's containers share one "
+        pc_warn_at (pc, "networkMode",
+                    "bridge runs as awsvpc: the task's containers share one "
                     "network namespace");
     }
   if (pc_enum (pc, obj, "pidMode", pid_modes, &mode) > 0)
@@ -568,8 +574,7 @@ family_from_source (const char *source)
 }
 
 static void
-apply_bare_array_options (struct sk_pctx *pc, const struct sk_load_opts *opts,
-                          struct sk_task *task)
+apply_bare_array_options (struct sk_pctx *pc, const struct sk_load_opts *opts, struct sk_task *task)
 {
   if (opts && opts->family)
     {
@@ -597,9 +602,8 @@ apply_bare_array_options (struct sk_pctx *pc, const struct sk_load_opts *opts,
 }
 
 int
-sk_parse_task_json (struct sk_pctx *pc, const struct sk_json *root,
-                    const struct sk_load_opts *opts, const char *default_family,
-                    struct sk_task *task)
+sk_parse_task_json (struct sk_pctx *pc, const struct sk_json *root, const struct sk_load_opts *opts,
+                    const char *default_family, struct sk_task *task)
 {
   const struct sk_json *wrapped;
 
@@ -634,8 +638,10 @@ sk_parse_task_json (struct sk_pctx *pc, const struct sk_json *root,
     {
       char got[96];
       pc_describe (root, got, sizeof got);
-      pc_error (pc, "expected a task definition object or an array of container definitions, "
-                "got %s", got);
+      pc_error (pc,
+                "expected a task definition object or an array of container definitions, "
+                "got %s",
+                got);
       return -1;
     }
   wrapped = sk_json_get (root, "taskDefinition");
@@ -659,6 +665,6 @@ sk_parse_task_json (struct sk_pctx *pc, const struct sk_json *root,
       return 0;
     }
   parse_task_object (pc, root, task);
-  (void) default_family;
+  (void)default_family;
   return 0;
 }

@@ -131,8 +131,8 @@ pc_describe (const struct sk_json *v, char *buf, size_t size)
    * one-line message, so they are shown as '?'. */
   for (size_t i = 0; i < v->len && j < 40; i++)
     {
-      unsigned char ch = (unsigned char) v->text[i];
-      shown[j++] = (ch < 0x20 || ch == '"' || ch == 0x7f) ? '?' : (char) ch;
+      unsigned char ch = (unsigned char)v->text[i];
+      shown[j++] = (ch < 0x20 || ch == '"' || ch == 0x7f) ? '?' : (char)ch;
     }
   shown[j] = '\0';
   snprintf (buf, size, "the string \"%s\"%s", shown, v->len > 40 ? "..." : "");
@@ -157,7 +157,7 @@ edit_distance (const char *a, const char *b)
       cur[0] = i;
       for (size_t j = 1; j <= lb; j++)
         {
-          size_t cost = tolower ((unsigned char) a[i - 1]) != tolower ((unsigned char) b[j - 1]);
+          size_t cost = tolower ((unsigned char)a[i - 1]) != tolower ((unsigned char)b[j - 1]);
           size_t best = prev[j - 1] + cost;
           if (prev[j] + 1 < best)
             best = prev[j] + 1;
@@ -347,13 +347,13 @@ pc_int (struct sk_pctx *pc, const struct sk_json *obj, const char *key, int64_t 
 }
 
 int
-pc_u32 (struct sk_pctx *pc, const struct sk_json *obj, const char *key, uint32_t min,
-        uint32_t max, const char *unit, uint32_t *out)
+pc_u32 (struct sk_pctx *pc, const struct sk_json *obj, const char *key, uint32_t min, uint32_t max,
+        const char *unit, uint32_t *out)
 {
   int64_t n = 0;
   int r = pc_int (pc, obj, key, min, max, unit, &n);
   if (r > 0)
-    *out = (uint32_t) n;
+    *out = (uint32_t)n;
   return r;
 }
 
@@ -471,8 +471,8 @@ pc_string_map (struct sk_pctx *pc, const struct sk_json *obj, const char *key,
 }
 
 int
-pc_enum (struct sk_pctx *pc, const struct sk_json *obj, const char *key,
-         const char *const *values, int *index)
+pc_enum (struct sk_pctx *pc, const struct sk_json *obj, const char *key, const char *const *values,
+         int *index)
 {
   _cleanup_free_ char *s = NULL;
   char list[512];
@@ -484,7 +484,7 @@ pc_enum (struct sk_pctx *pc, const struct sk_json *obj, const char *key,
   for (size_t i = 0; values[i] != NULL; i++)
     if (strcmp (s, values[i]) == 0)
       {
-        *index = (int) i;
+        *index = (int)i;
         return 1;
       }
   list[0] = '\0';
@@ -493,7 +493,7 @@ pc_enum (struct sk_pctx *pc, const struct sk_json *obj, const char *key,
       int n = snprintf (list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "", values[i]);
       if (n < 0)
         break;
-      used += (size_t) n;
+      used += (size_t)n;
     }
   const char *hint = sk_suggest (s, values);
   if (hint)

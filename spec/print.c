@@ -51,13 +51,13 @@ static void
 string (struct writer *w, const char *s)
 {
   puts_ (w, "\"");
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     {
       char esc[8];
       if (*p == '"' || *p == '\\')
         {
           esc[0] = '\\';
-          esc[1] = (char) *p;
+          esc[1] = (char)*p;
           put (w, esc, 2);
         }
       else if (*p < 0x20)
@@ -66,7 +66,7 @@ string (struct writer *w, const char *s)
           puts_ (w, esc);
         }
       else
-        put (w, (const char *) p, 1);
+        put (w, (const char *)p, 1);
     }
   puts_ (w, "\"");
 }
@@ -352,8 +352,8 @@ container (struct writer *w, const struct sk_container *c)
       open_ (w, NULL, "{");
       kv_str (w, "name", c->ulimits[i].name);
       /* RLIM_INFINITY is written back as -1, the way it was read. */
-      kv_i64 (w, "softLimit", c->ulimits[i].soft == UINT64_MAX ? -1 : (int64_t) c->ulimits[i].soft);
-      kv_i64 (w, "hardLimit", c->ulimits[i].hard == UINT64_MAX ? -1 : (int64_t) c->ulimits[i].hard);
+      kv_i64 (w, "softLimit", c->ulimits[i].soft == UINT64_MAX ? -1 : (int64_t)c->ulimits[i].soft);
+      kv_i64 (w, "hardLimit", c->ulimits[i].hard == UINT64_MAX ? -1 : (int64_t)c->ulimits[i].hard);
       close_ (w, "}");
     }
   close_ (w, "]");

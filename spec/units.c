@@ -20,9 +20,9 @@ parse_decimal_milli (const char *s, uint64_t *milli)
   int frac_digits = 0;
   bool digits = false;
 
-  while (isdigit ((unsigned char) *s))
+  while (isdigit ((unsigned char)*s))
     {
-      whole = whole * 10 + (uint64_t) (*s++ - '0');
+      whole = whole * 10 + (uint64_t)(*s++ - '0');
       digits = true;
       if (whole > 100000000)
         return NULL;
@@ -30,7 +30,7 @@ parse_decimal_milli (const char *s, uint64_t *milli)
   if (*s == '.')
     {
       s++;
-      while (isdigit ((unsigned char) *s))
+      while (isdigit ((unsigned char)*s))
         {
           if (frac_digits == 3)
             {
@@ -39,7 +39,7 @@ parse_decimal_milli (const char *s, uint64_t *milli)
               s++;
               continue;
             }
-          frac = frac * 10 + (uint64_t) (*s++ - '0');
+          frac = frac * 10 + (uint64_t)(*s++ - '0');
           frac_digits++;
           digits = true;
         }
@@ -82,7 +82,7 @@ sk_parse_cpu_units (const char *text, uint32_t *units)
     return -1;
   if (milli > UINT32_MAX)
     return -1;
-  *units = (uint32_t) milli;
+  *units = (uint32_t)milli;
   return 0;
 }
 
@@ -94,7 +94,7 @@ sk_parse_memory_mib (const char *text, uint32_t *mib)
     const char *suffix;
     uint64_t factor;
   } suffixes[] = {
-    { "", 1 },    { "m", 1 },     { "mb", 1 },    { "mib", 1 },
+    { "", 1 },     { "m", 1 },     { "mb", 1 },     { "mib", 1 },
     { "g", 1024 }, { "gb", 1024 }, { "gib", 1024 },
   };
   uint64_t milli;
@@ -106,7 +106,7 @@ sk_parse_memory_mib (const char *text, uint32_t *mib)
     return -1;
   rest = skip_spaces (rest);
   while (*rest && *rest != ' ' && n < sizeof unit - 1)
-    unit[n++] = (char) tolower ((unsigned char) *rest++);
+    unit[n++] = (char)tolower ((unsigned char)*rest++);
   unit[n] = '\0';
   if (*skip_spaces (rest) != '\0')
     return -1;
@@ -117,7 +117,7 @@ sk_parse_memory_mib (const char *text, uint32_t *mib)
         uint64_t value = milli * suffixes[i].factor;
         if (value % 1000 != 0 || value / 1000 > UINT32_MAX)
           return -1;
-        *mib = (uint32_t) (value / 1000);
+        *mib = (uint32_t)(value / 1000);
         return 0;
       }
   return -1;
@@ -131,13 +131,13 @@ sk_ulimit_resource (const char *name)
     const char *name;
     int resource;
   } table[] = {
-    { "core", RLIMIT_CORE },       { "cpu", RLIMIT_CPU },
-    { "data", RLIMIT_DATA },       { "fsize", RLIMIT_FSIZE },
-    { "locks", RLIMIT_LOCKS },     { "memlock", RLIMIT_MEMLOCK },
+    { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+    { "data", RLIMIT_DATA },         { "fsize", RLIMIT_FSIZE },
+    { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
     { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
-    { "nofile", RLIMIT_NOFILE },   { "nproc", RLIMIT_NPROC },
-    { "rss", RLIMIT_RSS },         { "rtprio", RLIMIT_RTPRIO },
-    { "rttime", RLIMIT_RTTIME },   { "sigpending", RLIMIT_SIGPENDING },
+    { "nofile", RLIMIT_NOFILE },     { "nproc", RLIMIT_NPROC },
+    { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
+    { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
     { "stack", RLIMIT_STACK },
   };
   for (size_t i = 0; i < SK_ARRAY_SIZE (table); i++)
@@ -148,17 +148,48 @@ sk_ulimit_resource (const char *name)
 
 /* Linux capability names in number order (linux/capability.h, up to 40). */
 static const char *const capabilities[] = {
-  "CHOWN",           "DAC_OVERRIDE",     "DAC_READ_SEARCH", "FOWNER",
-  "FSETID",          "KILL",             "SETGID",          "SETUID",
-  "SETPCAP",         "LINUX_IMMUTABLE",  "NET_BIND_SERVICE", "NET_BROADCAST",
-  "NET_ADMIN",       "NET_RAW",          "IPC_LOCK",        "IPC_OWNER",
-  "SYS_MODULE",      "SYS_RAWIO",        "SYS_CHROOT",      "SYS_PTRACE",
-  "SYS_PACCT",       "SYS_ADMIN",        "SYS_BOOT",        "SYS_NICE",
-  "SYS_RESOURCE",    "SYS_TIME",         "SYS_TTY_CONFIG",  "MKNOD",
-  "LEASE",           "AUDIT_WRITE",      "AUDIT_CONTROL",   "SETFCAP",
-  "MAC_OVERRIDE",    "MAC_ADMIN",        "SYSLOG",          "WAKE_ALARM",
-  "BLOCK_SUSPEND",   "AUDIT_READ",       "PERFMON",         "BPF",
-  "CHECKPOINT_RESTORE", NULL,
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+  NULL,
 };
 
 int
@@ -166,7 +197,7 @@ sk_capability_number (const char *name)
 {
   for (size_t i = 0; capabilities[i] != NULL; i++)
     if (strcmp (name, capabilities[i]) == 0)
-      return (int) i;
+      return (int)i;
   return -1;
 }
 
@@ -178,7 +209,7 @@ sk_is_name (const char *s)
   if (n == 0 || n > SK_MAX_NAME)
     return false;
   for (size_t i = 0; i < n; i++)
-    if (!isalnum ((unsigned char) s[i]) && s[i] != '_' && s[i] != '-')
+    if (!isalnum ((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
       return false;
   return true;
 }
@@ -189,15 +220,14 @@ sk_is_tmpfs_option (const char *opt)
   /* The 39 values the ECS API lists for Tmpfs.mountOptions; the last six
    * take "=VALUE". */
   static const char *const flags[] = {
-    "defaults", "ro",         "rw",        "suid",          "nosuid",      "dev",
-    "nodev",    "exec",       "noexec",    "sync",          "async",       "dirsync",
-    "remount",  "mand",       "nomand",    "atime",         "noatime",     "diratime",
-    "nodiratime", "bind",     "rbind",     "unbindable",    "runbindable", "private",
-    "rprivate", "shared",     "rshared",   "slave",         "rslave",      "relatime",
-    "norelatime", "strictatime", "nostrictatime", NULL,
+    "defaults",   "ro",          "rw",         "suid",        "nosuid",        "dev",     "nodev",
+    "exec",       "noexec",      "sync",       "async",       "dirsync",       "remount", "mand",
+    "nomand",     "atime",       "noatime",    "diratime",    "nodiratime",    "bind",    "rbind",
+    "unbindable", "runbindable", "private",    "rprivate",    "shared",        "rshared", "slave",
+    "rslave",     "relatime",    "norelatime", "strictatime", "nostrictatime", NULL,
   };
-  static const char *const valued[] = { "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol",
-                                        NULL };
+  static const char *const valued[]
+      = { "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol", NULL };
   const char *eq = strchr (opt, '=');
 
   if (eq == NULL)
@@ -208,7 +238,8 @@ sk_is_tmpfs_option (const char *opt)
       return false;
     }
   for (size_t i = 0; valued[i]; i++)
-    if ((size_t) (eq - opt) == strlen (valued[i]) && strncmp (opt, valued[i], strlen (valued[i])) == 0)
+    if ((size_t)(eq - opt) == strlen (valued[i])
+        && strncmp (opt, valued[i], strlen (valued[i])) == 0)
       return eq[1] != '\0';
   return false;
 }

@@ -19,8 +19,7 @@ push_container (struct sk_pctx *pc, size_t i)
 }
 
 static void
-error_at_index (struct sk_pctx *pc, const char *key, size_t index, const char *sub,
-                const char *msg)
+error_at_index (struct sk_pctx *pc, const char *key, size_t index, const char *sub, const char *msg)
 {
   size_t saved = pc_push_key (pc, key);
   pc_push_index (pc, index);
@@ -63,7 +62,8 @@ check_names (struct sk_pctx *pc, const struct sk_task *task)
     for (size_t j = 0; j < i && task->volumes[i].name; j++)
       if (task->volumes[j].name && strcmp (task->volumes[j].name, task->volumes[i].name) == 0)
         {
-          _cleanup_free_ char *msg = xasprintf ("duplicate volume name \"%s\"", task->volumes[i].name);
+          _cleanup_free_ char *msg
+              = xasprintf ("duplicate volume name \"%s\"", task->volumes[i].name);
           error_at_index (pc, "volumes", i, "name", msg);
           break;
         }
@@ -286,7 +286,8 @@ check_network_fields (struct sk_pctx *pc, const struct sk_task *task, const stru
               error_at_index (pc, "links", l, NULL, msg);
             }
         }
-      pc_warn_at (pc, "links", "the task's containers share one network namespace: linked "
+      pc_warn_at (pc, "links",
+                  "the task's containers share one network namespace: linked "
                   "containers are reached on localhost");
     }
   for (size_t s = 0; s < c->system_controls.n; s++)
@@ -329,7 +330,8 @@ check_container (struct sk_pctx *pc, const struct sk_task *task, size_t i)
         pc_error_at (pc, "memory", "must be greater than memoryReservation (%u MiB), got %u",
                      c->memory_reservation, c->memory);
       else if (c->memory == c->memory_reservation)
-        pc_warn_at (pc, "memoryReservation", "equals memory; ECS documents memory > "
+        pc_warn_at (pc, "memoryReservation",
+                    "equals memory; ECS documents memory > "
                     "memoryReservation");
     }
   for (size_t a = 0; a < c->environment.n; a++)
@@ -348,13 +350,14 @@ check_container (struct sk_pctx *pc, const struct sk_task *task, size_t i)
       for (size_t s = 0; s < c->secrets.n; s++)
         if (strcmp (c->environment.v[a].name, c->secrets.v[s].name) == 0)
           {
-            _cleanup_free_ char *msg = xasprintf ("\"%s\" is also an environment variable",
-                                                  c->secrets.v[s].name);
+            _cleanup_free_ char *msg
+                = xasprintf ("\"%s\" is also an environment variable", c->secrets.v[s].name);
             error_at_index (pc, "secrets", s, "name", msg);
           }
     }
   if (c->privileged && (c->cap_add.n > 0 || c->cap_drop.n > 0))
-    pc_warn_at (pc, "linuxParameters", "capabilities are ignored for a privileged container "
+    pc_warn_at (pc, "linuxParameters",
+                "capabilities are ignored for a privileged container "
                 "(as in ECS)");
 }
 
@@ -370,14 +373,18 @@ check_totals (struct sk_pctx *pc, const struct sk_task *task)
       cpu += task->containers[i].cpu;
     }
   if (task->memory && mem > task->memory)
-    pc_error_at (pc, "memory", "the containers' memory adds up to %llu MiB, more than the "
-                 "task's %u MiB", (unsigned long long) mem, task->memory);
+    pc_error_at (pc, "memory",
+                 "the containers' memory adds up to %llu MiB, more than the "
+                 "task's %u MiB",
+                 (unsigned long long)mem, task->memory);
   else if (task->memory && res > task->memory)
-    pc_error_at (pc, "memory", "the containers' memoryReservation adds up to %llu MiB, more "
-                 "than the task's %u MiB", (unsigned long long) res, task->memory);
+    pc_error_at (pc, "memory",
+                 "the containers' memoryReservation adds up to %llu MiB, more "
+                 "than the task's %u MiB",
+                 (unsigned long long)res, task->memory);
   if (task->cpu && cpu > task->cpu)
     pc_error_at (pc, "cpu", "the containers' cpu adds up to %llu units, more than the task's %u",
-                 (unsigned long long) cpu, task->cpu);
+                 (unsigned long long)cpu, task->cpu);
 }
 
 void

@@ -39,14 +39,17 @@ check_size (struct sk_pctx *pc, const struct sk_task *task)
         ok = task->memory >= s->mem_min && task->memory <= s->mem_max
              && (task->memory - s->mem_min) % s->step == 0;
       if (!ok)
-        pc_error_at (pc, "memory", "Fargate has no task size with %u CPU units and %u MiB; "
+        pc_error_at (pc, "memory",
+                     "Fargate has no task size with %u CPU units and %u MiB; "
                      "with %u CPU units memory is %u to %u MiB in steps of %u",
                      task->cpu, task->memory, s->cpu, s->mem_min, s->mem_max,
                      s->step ? s->step : 512u);
       return;
     }
-  pc_error_at (pc, "cpu", "Fargate has no task size with %u CPU units (valid: 256, 512, 1024, "
-               "2048, 4096, 8192, 16384)", task->cpu);
+  pc_error_at (pc, "cpu",
+               "Fargate has no task size with %u CPU units (valid: 256, 512, 1024, "
+               "2048, 4096, 8192, 16384)",
+               task->cpu);
 }
 
 static void
@@ -94,8 +97,7 @@ check_container (struct sk_pctx *pc, const struct sk_container *c,
                      c->log_configuration.driver);
     }
   if (x->has_firelens_file_s3)
-    pc_error_at (pc, "firelensConfiguration.options", "config-file-type \"s3\" is "
-                 NOT_ON_FARGATE);
+    pc_error_at (pc, "firelensConfiguration.options", "config-file-type \"s3\" is " NOT_ON_FARGATE);
   if (x->has_stop_timeout && (c->stop_timeout < 2 || c->stop_timeout > 120))
     pc_error_at (pc, "stopTimeout", "must be between 2 and 120 seconds on Fargate, got %u",
                  c->stop_timeout);
@@ -130,10 +132,10 @@ sk_validate_fargate (struct sk_pctx *pc, const struct sk_task *task)
   for (size_t i = 0; i < task->n_volumes; i++)
     {
       const struct sk_volume *v = &task->volumes[i];
-      const char *what = v->kind == SK_VOL_HOST                 ? "host.sourcePath"
-                         : v->kind == SK_VOL_DOCKER_TASK
-                                 || v->kind == SK_VOL_DOCKER_SHARED ? "dockerVolumeConfiguration"
-                                                                    : NULL;
+      const char *what = v->kind == SK_VOL_HOST ? "host.sourcePath"
+                         : v->kind == SK_VOL_DOCKER_TASK || v->kind == SK_VOL_DOCKER_SHARED
+                             ? "dockerVolumeConfiguration"
+                             : NULL;
       if (what)
         {
           size_t saved = pc_push_key (pc, "volumes");

@@ -1,10 +1,10 @@
 /* spec/: parsing, limits, units, messages, and the fixture corpus. Run from
  * the repository root (fixtures are found under tests/fixtures/). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -84,10 +84,11 @@ test_minimal_defaults (void **state)
 static void
 test_type_errors (void **state)
 {
-  expect (ONE ("{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\",\"image\":\"x\",\"memory\":\"512m\"}"),
-          "error: task.json: containerDefinitions[1].memory: expected an integer number of MiB, "
-          "got the string \"512m\"\n",
-          -1);
+  expect (
+      ONE ("{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\",\"image\":\"x\",\"memory\":\"512m\"}"),
+      "error: task.json: containerDefinitions[1].memory: expected an integer number of MiB, "
+      "got the string \"512m\"\n",
+      -1);
   expect (ONE ("{\"name\":\"a\",\"image\":\"x\",\"essential\":1,\"cpu\":true}"),
           "error: task.json: containerDefinitions[0].cpu: expected an integer number of CPU units, "
           "got true\n"
@@ -98,8 +99,9 @@ test_type_errors (void **state)
           "error: task.json: containerDefinitions[0].stopTimeout: expected an integer number of "
           "seconds, got the number 3.0\n",
           -1);
-  expect ("42", "error: task.json: expected a task definition object or an array of container "
-                "definitions, got the number 42\n",
+  expect ("42",
+          "error: task.json: expected a task definition object or an array of container "
+          "definitions, got the number 42\n",
           -1);
 }
 
@@ -108,8 +110,8 @@ test_unknown_keys (void **state)
 {
   int rc;
   struct sk_load_opts o = { .unknown_keys_are_warnings = true };
-  _cleanup_free_ char *d
-      = load (ONE ("{\"name\":\"a\",\"image\":\"x\",\"imagePullPolicy\":\"always\"}"), &o, &rc, NULL);
+  _cleanup_free_ char *d = load (
+      ONE ("{\"name\":\"a\",\"image\":\"x\",\"imagePullPolicy\":\"always\"}"), &o, &rc, NULL);
   assert_string_equal (d, "warning: task.json: containerDefinitions[0].imagePullPolicy: unknown "
                           "key ignored\n");
   assert_int_equal (rc, 0);
@@ -118,9 +120,10 @@ test_unknown_keys (void **state)
           "\"essential\"?)\n",
           -1);
   /* Free-form maps take any key. */
-  expect (ONE ("{\"name\":\"a\",\"image\":\"x\",\"dockerLabels\":{\"memroy\":\"x\"},"
-               "\"logConfiguration\":{\"logDriver\":\"json-file\",\"options\":{\"max-file\":\"3\"}}}"),
-          "", 0);
+  expect (
+      ONE ("{\"name\":\"a\",\"image\":\"x\",\"dockerLabels\":{\"memroy\":\"x\"},"
+           "\"logConfiguration\":{\"logDriver\":\"json-file\",\"options\":{\"max-file\":\"3\"}}}"),
+      "", 0);
 }
 
 static void
@@ -231,9 +234,8 @@ test_print_roundtrip (void **state)
 {
   int rc;
   struct sk_task *t = NULL;
-  _cleanup_free_ char *d
-      = load (ONE ("{\"name\":\"a\",\"image\":\"x\",\"command\":[\"say \\\"hi\\\"\\n\"]}"), NULL,
-              &rc, &t);
+  _cleanup_free_ char *d = load (
+      ONE ("{\"name\":\"a\",\"image\":\"x\",\"command\":[\"say \\\"hi\\\"\\n\"]}"), NULL, &rc, &t);
   assert_int_equal (rc, 0);
   _cleanup_free_ char *json = sk_task_to_json (t, false);
   assert_non_null (strstr (json, "\"command\":[\"say \\\"hi\\\"\\u000a\"]"));
@@ -258,9 +260,8 @@ test_bare_array_family (void **state)
   struct sk_load_opts o = { .memory = "1GB" };
   const char *json = "[{\"name\":\"a\",\"image\":\"x\"}]";
 
-  assert_int_equal (sk_task_load_buffer (json, strlen (json), "deploy/web.tf.json", &o, &t, &d,
-                                         &err),
-                    0);
+  assert_int_equal (
+      sk_task_load_buffer (json, strlen (json), "deploy/web.tf.json", &o, &t, &d, &err), 0);
   assert_string_equal (t->family, "web-tf");
   assert_int_equal (t->memory, 1024);
   sk_task_free (t);
@@ -314,7 +315,8 @@ run_corpus (const char *dir, bool valid)
         }
       else
         {
-          _cleanup_free_ char *exp_path = xasprintf ("%.*s.expected", (int) (strlen (path) - 5), path);
+          _cleanup_free_ char *exp_path
+              = xasprintf ("%.*s.expected", (int)(strlen (path) - 5), path);
           _cleanup_free_ char *expected = read_text (exp_path);
           char *got = NULL;
           size_t got_len = 0;
@@ -364,11 +366,16 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_minimal_defaults),   cmocka_unit_test (test_type_errors),
-    cmocka_unit_test (test_unknown_keys),       cmocka_unit_test (test_hostile),
-    cmocka_unit_test (test_units),              cmocka_unit_test (test_task_sizes_and_model),
-    cmocka_unit_test (test_print_roundtrip),    cmocka_unit_test (test_bare_array_family),
-    cmocka_unit_test (test_valid_corpus),       cmocka_unit_test (test_invalid_corpus),
+    cmocka_unit_test (test_minimal_defaults),
+    cmocka_unit_test (test_type_errors),
+    cmocka_unit_test (test_unknown_keys),
+    cmocka_unit_test (test_hostile),
+    cmocka_unit_test (test_units),
+    cmocka_unit_test (test_task_sizes_and_model),
+    cmocka_unit_test (test_print_roundtrip),
+    cmocka_unit_test (test_bare_array_family),
+    cmocka_unit_test (test_valid_corpus),
+    cmocka_unit_test (test_invalid_corpus),
     cmocka_unit_test (test_io_error),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
