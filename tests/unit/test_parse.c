@@ -1,10 +1,12 @@
 /* spec/: parsing, limits, units, messages, and the fixture corpus. Run from
  * the repository root (fixtures are found under tests/fixtures/). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the headers above first. */
+#include <cmocka.h>
 
 #include <dirent.h>
 #include <stdio.h>

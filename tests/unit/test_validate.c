@@ -1,9 +1,11 @@
 /* spec/: cross-field rules (ecs.md section 14), each with its exact message. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the headers above first. */
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
