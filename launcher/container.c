@@ -24,11 +24,11 @@
 #define MIB (UINT64_C (1024) * 1024)
 
 int
-sk_wait_status_to_code (int si_code, int si_status)
+sk_wait_status_to_code (int how, int status)
 {
-  if (si_code == CLD_EXITED)
-    return si_status & 0xff;
-  return 128 + si_status;
+  if (how == CLD_EXITED)
+    return status & 0xff;
+  return 128 + status;
 }
 
 static char **

@@ -92,6 +92,6 @@ int sk_ctr_destroy (struct sk_ctr *c, sk_err_t *err);
 void sk_ctr_clear (struct sk_ctr *c);
 
 /* Exit code conventions: exit status n, or 128+n for signal n. */
-int sk_wait_status_to_code (int si_code, int si_status);
+int sk_wait_status_to_code (int how, int status); /* siginfo si_code, si_status */
 
 #endif
