@@ -98,26 +98,36 @@ wait_for_line() {
   local tries=$((seconds * 10))
   while [ $tries -gt 0 ]; do
     grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
+    # skiff gone: the line will never come.
+    if [ -n "${BG_PID:-}" ] && ! bg_alive; then
+      grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
+      echo "wait_for_line: skiff exited before printing /$pattern/" >&2
+      break
+    fi
     sleep 0.1
     tries=$((tries - 1))
   done
-  echo "wait_for_line: no line matching /$pattern/ in $file after ${seconds}s; it holds:" >&2
+  echo "wait_for_line: no line matching /$pattern/ in $file; it holds:" >&2
   cat "$file" >&2
   [ -n "${BG_ERR:-}" ] && [ "$file" != "$BG_ERR" ] && { echo "stderr:" >&2; cat "$BG_ERR" >&2; }
   return 1
+}
+
+# Is the background skiff still running? (An unreaped zombie is not.)
+bg_alive() {
+  kill -0 "$BG_PID" 2>/dev/null &&
+    [ "$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)" != Z ]
 }
 
 # Wait for background skiff to exit; sets BG_STATUS. Fails after SECONDS.
 wait_bg() {
   local seconds=${1:-30}
   local tries=$((seconds * 10))
-  while kill -0 "$BG_PID" 2>/dev/null; do
+  while bg_alive; do
     if [ $tries -le 0 ]; then
       echo "wait_bg: skiff (pid $BG_PID) still running after ${seconds}s" >&2
       return 1
     fi
-    # A zombie child counts as exited.
-    [ "$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)" = Z ] && break
     sleep 0.1
     tries=$((tries - 1))
   done
