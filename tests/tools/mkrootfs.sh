@@ -4,6 +4,8 @@
 set -eu
 dir=$1
 probe=${2:-}
+case "$probe" in "" | /*) ;; *) probe="$(pwd)/$probe" ;; esac
+case "$dir" in /*) ;; *) dir="$(pwd)/$dir" ;; esac
 busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "mkrootfs: $busybox missing (apt-get install busybox-static)" >&2; exit 1; }
 rm -rf "$dir.tmp"
