@@ -5,6 +5,8 @@
 #   make check      install what is missing, then run every test
 #   make check-v2   the integration suite on pure cgroup v2, in a QEMU VM
 #   make asan       the test suites under AddressSanitizer + UBSan
+#   make fuzz       libFuzzer on the task-definition parser (FUZZ_SECONDS each)
+#   make check-fuzz fuzzing regressions + a short bounded pass (part of check)
 #   make bench      benchmarks (tests/bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -42,10 +44,10 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev libcmocka-dev \
-                   bats busybox-static valgrind iproute2
+                   bats busybox-static valgrind iproute2 clang libclang-rt-14-dev
 
 .PHONY: all deps demo check check-unit check-valgrind check-integration asan bench install \
-        uninstall clean format format-check rootfs check-v2 check-v2-if-able
+        uninstall clean format format-check rootfs check-v2 check-v2-if-able fuzz check-fuzz
 
 all: $(BUILD)/skiff
 
@@ -101,7 +103,7 @@ check-valgrind: $(UNIT_BIN)
 check-integration: $(BUILD)/skiff rootfs
 	@sh tests/tools/run-integration.sh $(BUILD)
 
-check: all check-unit check-valgrind check-integration asan check-v2-if-able
+check: all check-unit check-valgrind check-integration asan check-fuzz check-v2-if-able
 	@echo "make check: all suites passed"
 
 asan: | deps
@@ -111,6 +113,34 @@ asan: | deps
 check-integration-asan: $(BUILD)/skiff rootfs
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/tools/run-integration.sh $(BUILD)
+
+# ---- fuzzing (tests/fuzz/, docs/testing-fuzz.md) ----------------------------
+# libFuzzer harnesses over spec/, built with clang from the sources (not the
+# gcc objects) under ASan+UBSan. `fuzz` runs each for FUZZ_SECONDS; `check-fuzz`
+# replays the seeds and tests/fuzz/regressions/, then fuzzes each harness for
+# FUZZ_CHECK_SECONDS. Any crash, leak, UB or broken round trip fails.
+# -Wno-format-nonliteral: clang flags printf-style helpers without a format
+# attribute, which gcc accepts.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 30
+FUZZ_OUT := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -Wno-format-nonliteral -g -O1 -fno-omit-frame-pointer \
+               -D_GNU_SOURCE -Ispec -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BIN := $(FUZZ_OUT)/fuzz_spec $(FUZZ_OUT)/fuzz_spec_lenient
+
+$(FUZZ_OUT)/fuzz_spec: tests/fuzz/fuzz_spec.c $(SPEC_SRC) $(wildcard spec/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_spec.c $(SPEC_SRC) -lyajl
+$(FUZZ_OUT)/fuzz_spec_lenient: tests/fuzz/fuzz_spec.c $(SPEC_SRC) $(wildcard spec/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSK_FUZZ_LENIENT=1 -o $@ tests/fuzz/fuzz_spec.c $(SPEC_SRC) -lyajl
+
+fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_OUT) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+check-fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh check $(FUZZ_OUT) $(FUZZ_CHECK_SECONDS) $(FUZZ_BIN)
 
 # The integration suite on a pure cgroup v2 kernel, in a QEMU VM (tests/vm/,
 # docs/testing-v2.md). `check` runs it when the host can; guard.sh says why not.
