@@ -298,6 +298,8 @@ test_layout (void **state)
 static void
 test_create_writes_limits (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
   struct sk_cgroup_limits limits = {
     .memory_max = 64 * MiB,
     .memory_low = 32 * MiB,
@@ -314,8 +316,6 @@ test_create_writes_limits (void **state)
   struct sk_cgroup *cg = NULL;
   const struct sk_cgroup_note *notes;
   size_t n_notes;
-  (void)state;
-  REQUIRE_CGROUPS ();
 
   if (sk_cgroup_create (path, &limits, &cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
@@ -379,6 +379,8 @@ test_create_writes_limits (void **state)
 static void
 test_refused_write_names_file_and_value (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
   /* The kernel refuses a CFS quota below 1 ms. */
   struct sk_cgroup_limits limits = { .swappiness = -1, .cpu_quota_us = 500 };
   _cleanup_free_ char *path = group_path ("refused");
@@ -386,8 +388,6 @@ test_refused_write_names_file_and_value (void **state)
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *expected = NULL;
   struct sk_cgroup *cg = NULL;
-  (void)state;
-  REQUIRE_CGROUPS ();
 
   assert_int_equal (sk_cgroup_create (path, &limits, &cg, &err), -1);
   assert_null (cg);
@@ -410,6 +410,8 @@ test_refused_write_names_file_and_value (void **state)
 static void
 test_attach_and_kill_all (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
   struct sk_cgroup_limits limits = { .swappiness = -1, .pids_max = 32 };
   _cleanup_free_ char *path = group_path ("kill");
   _cleanup_err_ sk_err_t err = NULL;
@@ -417,8 +419,6 @@ test_attach_and_kill_all (void **state)
   struct sk_cgroup_stats st;
   int go, status;
   pid_t pid;
-  (void)state;
-  REQUIRE_CGROUPS ();
 
   if (sk_cgroup_create (path, &limits, &cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
@@ -492,6 +492,8 @@ body_allocate (void)
 static void
 test_oom_kill_is_counted (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
   struct sk_cgroup_limits limits
       = { .swappiness = -1, .memory_max = 32 * MiB, .has_swap_max = true, .swap_max = 0 };
   _cleanup_free_ char *path = group_path ("oom");
@@ -501,8 +503,6 @@ test_oom_kill_is_counted (void **state)
   uint64_t kills = 99;
   int go, status;
   pid_t pid;
-  (void)state;
-  REQUIRE_CGROUPS ();
 
   if (sk_cgroup_create (path, &limits, &cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
@@ -555,6 +555,8 @@ body_fork_until_refused (void)
 static void
 test_pids_max_stops_forks (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
   struct sk_cgroup_limits limits = { .swappiness = -1, .pids_max = 8 };
   _cleanup_free_ char *path = group_path ("pids");
   _cleanup_err_ sk_err_t err = NULL;
@@ -562,8 +564,6 @@ test_pids_max_stops_forks (void **state)
   struct sk_cgroup_stats st;
   int report[2], go, status, forked = -1;
   pid_t pid;
-  (void)state;
-  REQUIRE_CGROUPS ();
 
   if (sk_cgroup_create (path, &limits, &cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
@@ -595,13 +595,13 @@ test_pids_max_stops_forks (void **state)
 static void
 test_remove_path (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
   _cleanup_free_ char *path = group_path ("remove");
   _cleanup_free_ char *parent = xasprintf ("%s/remove", prefix);
   _cleanup_free_ char *missing = xasprintf ("%s/does/not/exist", prefix);
   _cleanup_err_ sk_err_t err = NULL;
   struct sk_cgroup *cg = NULL;
-  (void)state;
-  REQUIRE_CGROUPS ();
 
   /* A path that does not exist is fine. */
   if (sk_cgroup_remove_path (missing, &err) < 0)
@@ -634,17 +634,16 @@ child_checks_own_cgroup (void *arg)
 static void
 test_clone_into_cgroup (void **state)
 {
+  (void)state;
+  REQUIRE_CGROUPS ();
+  if (!is_v2 ())
+    skip (); /* CLONE_INTO_CGROUP is a v2 feature; v1 attaches by pid */
   _cleanup_free_ char *path = group_path ("clone3");
   _cleanup_err_ sk_err_t err = NULL;
   struct sk_cgroup *cg = NULL;
   struct clone_args args;
   int status;
   long pid;
-  (void)state;
-  REQUIRE_CGROUPS ();
-  if (!is_v2 ())
-    skip (); /* CLONE_INTO_CGROUP is a v2 feature; v1 attaches by pid */
-
   if (sk_cgroup_create (path, NULL, &cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
   memset (&args, 0, sizeof args);
@@ -658,6 +657,7 @@ test_clone_into_cgroup (void **state)
     {
       assert_int_equal (sk_cgroup_destroy (cg, &err), 0);
       sk_cgroup_free (cg);
+      free (steal_pointer (&path)); /* skip() longjmps past the cleanups */
       skip ();
     }
   assert_true (pid > 0);
