@@ -66,7 +66,7 @@ setup() {
   dir=$(mktemp -d)
   cat >"$dir/good.json" <<'EOF'
 {"family": "smoke", "containerDefinitions": [
-  {"name": "app", "image": "busybox", "essential": true, "command": ["true"]}]}
+  {"name": "app", "image": "busybox", "essential": true, "memory": 64, "command": ["true"]}]}
 EOF
   echo '{"family": "smoke", "containerDefinitions": [{"name": "app"' >"$dir/broken.json"
   run "$SKIFF" validate "$dir/good.json"
