@@ -37,7 +37,7 @@ collect_edges (const struct sk_task *task, size_t i, size_t *n_out)
     {
       const char *link = c->links.v[l];
       const char *colon = strchr (link, ':');
-      _cleanup_free_ char *name = colon ? xstrndup (link, (size_t) (colon - link)) : xstrdup (link);
+      _cleanup_free_ char *name = colon ? xstrndup (link, (size_t)(colon - link)) : xstrdup (link);
       size_t target = find_index (task, name);
       /* The edge keeps a pointer into the task: use the container's name. */
       e[n++] = (struct edge){ target != SIZE_MAX ? task->containers[target].name : link, target,
@@ -45,8 +45,7 @@ collect_edges (const struct sk_task *task, size_t i, size_t *n_out)
     }
   for (size_t v = 0; v < c->n_volumes_from; v++)
     e[n++] = (struct edge){ c->volumes_from[v].source_container,
-                            find_index (task, c->volumes_from[v].source_container),
-                            SK_DEP_START };
+                            find_index (task, c->volumes_from[v].source_container), SK_DEP_START };
   *n_out = n;
   return e;
 }
@@ -99,7 +98,7 @@ judge_edge (const struct sk_task *task, const struct sk_container_status *states
   /* The agent's order: timeout, SUCCESS fail-fast, never started. */
   if (d->state == SK_RUN_RUNNING && dc->start_timeout > 0 && e->condition != SK_DEP_START)
     {
-      uint64_t due = d->started_ms + (uint64_t) dc->start_timeout * 1000;
+      uint64_t due = d->started_ms + (uint64_t)dc->start_timeout * 1000;
       if (now_ms >= due)
         {
           *reason = xasprintf ("CannotStartContainerError: dependency graph: container ordering "
@@ -175,9 +174,8 @@ sk_deps_evaluate (const struct sk_task *task, const struct sk_container_status *
           for (size_t k = 0; k < n_edges; k++)
             {
               char *reason = NULL;
-              enum verdict v
-                  = judge_edge (task, work, task->containers[i].name, &edges[k], now_ms, &reason,
-                                &plan->deadline_ms, &plan->has_deadline);
+              enum verdict v = judge_edge (task, work, task->containers[i].name, &edges[k], now_ms,
+                                           &reason, &plan->deadline_ms, &plan->has_deadline);
               if (v == V_NEVER)
                 {
                   plan->never_start[i] = true;

@@ -26,20 +26,20 @@ enum sk_run_state
 struct sk_container_status
 {
   enum sk_run_state state;
-  bool ever_started;  /* it ran at some point (false: blocked or failed to start) */
+  bool ever_started;   /* it ran at some point (false: blocked or failed to start) */
   uint64_t started_ms; /* last start, for the dependency's startTimeout */
-  bool exit_known;    /* STOPPED: exit_code is valid */
-  int exit_code;      /* 128+n for signal deaths; 143 for a dependency-blocked container */
+  bool exit_known;     /* STOPPED: exit_code is valid */
+  int exit_code;       /* 128+n for signal deaths; 143 for a dependency-blocked container */
   enum sk_health_status health;
 };
 
 struct sk_deps_plan
 {
-  size_t n;           /* = task->n_containers */
-  bool *may_start;    /* PENDING and every dependency satisfied */
-  bool *never_start;  /* PENDING and some dependency can never be satisfied */
-  char **reason;      /* for never_start: "CannotStartContainerError: dependency graph: ..." */
-  bool has_deadline;  /* a startTimeout is pending: re-evaluate at deadline_ms */
+  size_t n;          /* = task->n_containers */
+  bool *may_start;   /* PENDING and every dependency satisfied */
+  bool *never_start; /* PENDING and some dependency can never be satisfied */
+  char **reason;     /* for never_start: "CannotStartContainerError: dependency graph: ..." */
+  bool has_deadline; /* a startTimeout is pending: re-evaluate at deadline_ms */
   uint64_t deadline_ms;
 };
 
@@ -59,11 +59,12 @@ bool sk_deps_may_stop (const struct sk_task *task, const struct sk_container_sta
 /* Why a task stops. */
 enum sk_stop_cause
 {
-  SK_STOP_ESSENTIAL_EXITED = 0, /* EssentialContainerExited / "Essential container in task exited" */
-  SK_STOP_FAILED_TO_START,      /* TaskFailedToStart */
-  SK_STOP_USER_INITIATED,       /* UserInitiated: Ctrl-C, SIGTERM, `skiff stop` */
-  SK_STOP_UNHEALTHY,            /* onUnhealthy=stop-task */
-  SK_STOP_TIMEOUT,              /* --timeout / attempt duration */
+  SK_STOP_ESSENTIAL_EXITED
+  = 0,                     /* EssentialContainerExited / "Essential container in task exited" */
+  SK_STOP_FAILED_TO_START, /* TaskFailedToStart */
+  SK_STOP_USER_INITIATED,  /* UserInitiated: Ctrl-C, SIGTERM, `skiff stop` */
+  SK_STOP_UNHEALTHY,       /* onUnhealthy=stop-task */
+  SK_STOP_TIMEOUT,         /* --timeout / attempt duration */
 };
 
 const char *sk_stop_code (enum sk_stop_cause cause);
@@ -74,8 +75,7 @@ const char *sk_stopped_reason (enum sk_stop_cause cause);
  * (and the restart policy did not swallow the exit, which the caller
  * reflects by not marking it STOPPED). *cause is FAILED_TO_START when that
  * container never ran, else ESSENTIAL_EXITED; *index is the container. */
-bool sk_deps_task_should_stop (const struct sk_task *task,
-                               const struct sk_container_status *states,
+bool sk_deps_task_should_stop (const struct sk_task *task, const struct sk_container_status *states,
                                enum sk_stop_cause *cause, size_t *index);
 
 #endif

@@ -74,7 +74,7 @@ sk_health_on_result (struct sk_health_state *s, const struct sk_health_check *ch
   uint32_t retries = check->retries > 0 ? check->retries : 3;
   /* Docker judges the start period by when the probe started. */
   bool in_start_period
-      = !s->passed_once && start_ms < started_at_ms + (uint64_t) check->start_period * 1000;
+      = !s->passed_once && start_ms < started_at_ms + (uint64_t)check->start_period * 1000;
 
   append_log (s, r, passed, start_ms, now_ms);
   s->last_probe_end_ms = now_ms;
@@ -105,9 +105,9 @@ uint64_t
 sk_health_next_probe_ms (const struct sk_health_state *s, const struct sk_health_check *check,
                          uint64_t started_at_ms)
 {
-  uint64_t interval = (uint64_t) (check->interval > 0 ? check->interval : 30) * 1000;
+  uint64_t interval = (uint64_t)(check->interval > 0 ? check->interval : 30) * 1000;
   uint64_t base = s->last_probe_end_ms != 0 ? s->last_probe_end_ms : started_at_ms;
-  uint64_t start_period_end = started_at_ms + (uint64_t) check->start_period * 1000;
+  uint64_t start_period_end = started_at_ms + (uint64_t)check->start_period * 1000;
 
   if (!s->passed_once && base < start_period_end && SK_HEALTH_START_INTERVAL_MS < interval)
     {

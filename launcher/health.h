@@ -31,7 +31,7 @@ struct sk_health_log_entry
 {
   uint64_t start_ms;
   uint64_t end_ms;
-  int exit_code;  /* -1 when the probe could not run or was killed */
+  int exit_code; /* -1 when the probe could not run or was killed */
   bool timed_out;
   bool passed;
   bool truncated; /* output was longer than SK_HEALTH_OUTPUT_MAX */
@@ -41,9 +41,9 @@ struct sk_health_log_entry
 
 struct sk_probe_result
 {
-  uint64_t start_ms; /* when the probe started; 0 = same as now_ms */
-  int exit_code;     /* 0 = pass, unless timed_out */
-  bool timed_out;    /* exceeded healthCheck.timeout: a failure whatever the code */
+  uint64_t start_ms;  /* when the probe started; 0 = same as now_ms */
+  int exit_code;      /* 0 = pass, unless timed_out */
+  bool timed_out;     /* exceeded healthCheck.timeout: a failure whatever the code */
   const char *output; /* may be NULL */
   size_t output_len;
 };

@@ -6,8 +6,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +36,11 @@ sk_duration_parse (const char *text, uint64_t *ms, char **why)
     {
       uint64_t n = 0, unit;
 
-      if (!isdigit ((unsigned char) *p))
+      if (!isdigit ((unsigned char)*p))
         goto bad;
-      while (isdigit ((unsigned char) *p))
+      while (isdigit ((unsigned char)*p))
         {
-          n = n * 10 + (uint64_t) (*p - '0');
+          n = n * 10 + (uint64_t)(*p - '0');
           if (n > DURATION_MAX_MS)
             goto too_long;
           p++;
@@ -76,21 +76,21 @@ sk_duration_format (uint64_t ms, char *buf, size_t size)
   if (ms == 0)
     snprintf (buf, size, "0s");
   else if (ms % 3600000 == 0)
-    snprintf (buf, size, "%lluh", (unsigned long long) (ms / 3600000));
+    snprintf (buf, size, "%lluh", (unsigned long long)(ms / 3600000));
   else if (ms % 60000 == 0)
-    snprintf (buf, size, "%llum", (unsigned long long) (ms / 60000));
+    snprintf (buf, size, "%llum", (unsigned long long)(ms / 60000));
   else if (ms % 1000 == 0)
-    snprintf (buf, size, "%llus", (unsigned long long) (ms / 1000));
+    snprintf (buf, size, "%llus", (unsigned long long)(ms / 1000));
   else if (ms < 1000)
-    snprintf (buf, size, "%llums", (unsigned long long) ms);
+    snprintf (buf, size, "%llums", (unsigned long long)ms);
   else
     {
       /* seconds with the milliseconds, trailing zeros dropped: 1.5s, 1.25s */
-      unsigned frac = (unsigned) (ms % 1000);
+      unsigned frac = (unsigned)(ms % 1000);
       int digits = 3;
       while (frac % 10 == 0)
         frac /= 10, digits--;
-      snprintf (buf, size, "%llu.%0*us", (unsigned long long) (ms / 1000), digits, frac);
+      snprintf (buf, size, "%llu.%0*us", (unsigned long long)(ms / 1000), digits, frac);
     }
 }
 
@@ -129,10 +129,10 @@ sk_signal_format (int signo, char *buf, size_t size)
 static char *
 trim (char *s)
 {
-  while (isspace ((unsigned char) *s))
+  while (isspace ((unsigned char)*s))
     s++;
   size_t len = strlen (s);
-  while (len > 0 && isspace ((unsigned char) s[len - 1]))
+  while (len > 0 && isspace ((unsigned char)s[len - 1]))
     s[--len] = '\0';
   return s;
 }
@@ -143,13 +143,13 @@ parse_code (const char *s, int *out)
   char *end = NULL;
   long v;
 
-  if (!isdigit ((unsigned char) *s))
+  if (!isdigit ((unsigned char)*s))
     return -1;
   errno = 0;
   v = strtol (s, &end, 10);
   if (errno != 0 || *end != '\0' || v < 0 || v > 255)
     return -1;
-  *out = (int) v;
+  *out = (int)v;
   return 0;
 }
 
@@ -164,7 +164,7 @@ parse_match (char *m, struct sk_restart_rule *r, char **why)
     r->match = SK_MATCH_OOM;
   else if (strcasecmp (m, "unhealthy") == 0)
     r->match = SK_MATCH_UNHEALTHY;
-  else if (isdigit ((unsigned char) m[0]))
+  else if (isdigit ((unsigned char)m[0]))
     {
       r->match = SK_MATCH_CODES;
       dash = strchr (m, '-');
@@ -236,8 +236,7 @@ parse_one_rule (char *item, struct sk_restart_rule *r, char **why)
   memset (r, 0, sizeof *r);
   if (eq == NULL)
     {
-      *why = xasprintf ("rule `%s` needs the form MATCH=ACTION, e.g. 1-3=restart",
-                        trim (item));
+      *why = xasprintf ("rule `%s` needs the form MATCH=ACTION, e.g. 1-3=restart", trim (item));
       return -1;
     }
   *eq = '\0';
@@ -364,8 +363,7 @@ struct label_ctx
   const char *values[L_COUNT];
 };
 
-static void
-label_error (struct label_ctx *lc, enum label_key k, const char *fmt, ...)
+static void label_error (struct label_ctx *lc, enum label_key k, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static void
@@ -528,7 +526,7 @@ check_coherence (struct label_ctx *lc, struct sk_restart_policy_x *p)
   if (!sk_restart_policy_restarts_anything (p))
     for (size_t k = L_DELAY; k < L_COUNT; k++)
       if (lc->values[k] != NULL && k != L_ON_UNHEALTHY)
-        label_error (lc, (enum label_key) k,
+        label_error (lc, (enum label_key)k,
                      "has no effect: the container never restarts (set skiff.restart or "
                      "restartPolicy.enabled)");
 }
@@ -558,7 +556,7 @@ sk_restart_policy_from_container (const struct sk_container *c, struct sk_restar
       p->mode = SK_RESTART_ECS;
       p->source = SK_RESTART_FROM_ECS;
       p->initial_delay_ms = 0;
-      p->min_uptime_ms = (uint64_t) c->restart_policy.restart_attempt_period * 1000;
+      p->min_uptime_ms = (uint64_t)c->restart_policy.restart_attempt_period * 1000;
     }
   add_ignored_exit_codes (&c->restart_policy, p);
 
@@ -568,10 +566,10 @@ sk_restart_policy_from_container (const struct sk_container *c, struct sk_restar
   get_number (&lc, L_JITTER, 0.0, 1.0, true, &p->jitter);
   get_duration (&lc, L_RESET_AFTER, &p->reset_after_ms);
   get_number (&lc, L_MAX_ATTEMPTS, 0, SK_RESTART_MAX_ATTEMPTS_LIMIT, false, &max_attempts);
-  if (max_attempts != (double) (uint32_t) max_attempts)
+  if (max_attempts != (double)(uint32_t)max_attempts)
     label_error (&lc, L_MAX_ATTEMPTS, "expected a whole number, got `%s`",
                  lc.values[L_MAX_ATTEMPTS]);
-  p->max_attempts = (uint32_t) max_attempts;
+  p->max_attempts = (uint32_t)max_attempts;
   get_duration (&lc, L_WINDOW, &p->window_ms);
   if (lc.values[L_EXIT_CODES] != NULL)
     {

@@ -148,8 +148,8 @@ restarts_in_window (const struct sk_restart_policy_x *p, const struct sk_restart
 static double
 base_delay (const struct sk_restart_policy_x *p, uint32_t step)
 {
-  double d = (double) p->initial_delay_ms;
-  double cap = (double) p->max_delay_ms;
+  double d = (double)p->initial_delay_ms;
+  double cap = (double)p->max_delay_ms;
 
   for (uint32_t i = 0; i < step && d < cap && p->multiplier > 1.0; i++)
     d *= p->multiplier;
@@ -160,14 +160,14 @@ static uint64_t
 jittered (const struct sk_restart_policy_x *p, double base, uint64_t random)
 {
   /* 53 random bits -> u in [0, 1); factor in [1 - jitter, 1 + jitter). */
-  double u = (double) (random >> 11) * (1.0 / 9007199254740992.0);
+  double u = (double)(random >> 11) * (1.0 / 9007199254740992.0);
   double d = base * (1.0 + p->jitter * (2.0 * u - 1.0));
 
   if (d < 0)
     d = 0;
-  if (d > (double) p->max_delay_ms)
-    d = (double) p->max_delay_ms;
-  return (uint64_t) (d + 0.5);
+  if (d > (double)p->max_delay_ms)
+    d = (double)p->max_delay_ms;
+  return (uint64_t)(d + 0.5);
 }
 
 static void no_restart (struct sk_restart_decision *d, const char *fmt, ...)
@@ -227,7 +227,7 @@ sk_restart_decide (const struct sk_restart_policy_x *p, const struct sk_restart_
   if (p->min_uptime_ms > 0 && uptime < p->min_uptime_ms)
     {
       /* ECS: a restart needs restartAttemptPeriod since the last (re)start. */
-      snprintf (a, sizeof a, "%llus", (unsigned long long) (p->min_uptime_ms / 1000));
+      snprintf (a, sizeof a, "%llus", (unsigned long long)(p->min_uptime_ms / 1000));
       sk_duration_format (uptime / 1000 * 1000, b, sizeof b);
       no_restart (&d, "attempt reset period of %s has not elapsed (ran %s)", a, b);
       return d;
@@ -267,7 +267,7 @@ sk_restart_decide (const struct sk_restart_policy_x *p, const struct sk_restart_
   if (d.delay_ms == 0)
     snprintf (next, sizeof next, "restarting now");
   else
-    snprintf (next, sizeof next, "next in %.1fs", (double) d.delay_ms / 1000.0);
+    snprintf (next, sizeof next, "next in %.1fs", (double)d.delay_ms / 1000.0);
   snprintf (d.reason, sizeof d.reason, "%s %s %s; %s%s; %s", what,
             explicit_rule ? "matched rule" : "under", d.rule, budget,
             d.backoff_reset ? " (backoff reset after a stable run)" : "", next);
@@ -322,6 +322,6 @@ size_t
 sk_restart_schedule (const struct sk_restart_policy_x *p, uint64_t *delays_ms, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    delays_ms[i] = (uint64_t) (base_delay (p, (uint32_t) i) + 0.5);
+    delays_ms[i] = (uint64_t)(base_delay (p, (uint32_t)i) + 0.5);
   return n;
 }

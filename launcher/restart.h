@@ -40,9 +40,9 @@ enum sk_restart_action
 
 enum sk_unhealthy_action
 {
-  SK_UNHEALTHY_NONE = 0,   /* report only */
-  SK_UNHEALTHY_RESTART,    /* kill, then decide like a crash (same backoff and budget) */
-  SK_UNHEALTHY_STOP_TASK,  /* stop the whole task */
+  SK_UNHEALTHY_NONE = 0,  /* report only */
+  SK_UNHEALTHY_RESTART,   /* kill, then decide like a crash (same backoff and budget) */
+  SK_UNHEALTHY_STOP_TASK, /* stop the whole task */
 };
 
 enum sk_rule_match
@@ -60,8 +60,8 @@ struct sk_restart_rule
   int lo, hi; /* SK_MATCH_CODES, inclusive */
   int signo;  /* SK_MATCH_SIGNAL */
   enum sk_restart_action action;
-  bool from_ecs;  /* made from restartPolicy.ignoredExitCodes */
-  char text[48];  /* canonical "1-3=restart", quoted in reasons */
+  bool from_ecs; /* made from restartPolicy.ignoredExitCodes */
+  char text[48]; /* canonical "1-3=restart", quoted in reasons */
 };
 
 /* The effective policy of one container (the "x" is for "extended"). */
@@ -91,16 +91,16 @@ struct sk_restart_policy_x
 #define SK_RESTART_RECENT_SLOTS SK_RESTART_MAX_ATTEMPTS_LIMIT
 struct sk_restart_history
 {
-  uint32_t n_starts;        /* starts, first one included */
-  uint64_t first_start_ms;  /* first start */
-  uint64_t last_start_ms;   /* most recent (re)start: uptime is measured from it */
-  uint32_t restart_count;   /* restarts decided so far (ECS RestartCount) */
-  uint32_t backoff_step;    /* restarts since the last backoff reset; 0 = next delay is initial */
-  uint64_t last_delay_ms;   /* delay of the last restart */
-  uint32_t n_recent;        /* times of the most recent restarts, oldest first */
+  uint32_t n_starts;       /* starts, first one included */
+  uint64_t first_start_ms; /* first start */
+  uint64_t last_start_ms;  /* most recent (re)start: uptime is measured from it */
+  uint32_t restart_count;  /* restarts decided so far (ECS RestartCount) */
+  uint32_t backoff_step;   /* restarts since the last backoff reset; 0 = next delay is initial */
+  uint64_t last_delay_ms;  /* delay of the last restart */
+  uint32_t n_recent;       /* times of the most recent restarts, oldest first */
   uint64_t recent_ms[SK_RESTART_RECENT_SLOTS];
-  bool gave_up;             /* maxAttempts within window was hit */
-  bool user_stopped;        /* the last stop was a user's (unless-stopped remembers it) */
+  bool gave_up;      /* maxAttempts within window was hit */
+  bool user_stopped; /* the last stop was a user's (unless-stopped remembers it) */
 };
 
 /* One container exit, as the loop saw it. */
@@ -118,24 +118,24 @@ struct sk_exit_event
 struct sk_restart_decision
 {
   bool restart;
-  uint64_t delay_ms;      /* when restart: start again at now_ms + delay_ms */
-  uint32_t attempt;       /* when restart: this restart's number within the budget, from 1 */
-  uint32_t max_attempts;  /* 0 = unlimited */
-  uint32_t backoff_step;  /* the history's backoff_step after this restart */
-  bool backoff_reset;     /* the run lasted resetAfter or longer: back to the initial delay */
-  bool gave_up;           /* the attempt budget is spent */
-  bool user_stopped;      /* not restarted because a user stopped it */
-  const char *trigger;    /* "exit", "signal", "OutOfMemoryError", "health-check-failed", ... */
-  char rule[64];          /* rule that chose the action: "1-3=restart", "skiff.restart=always" */
-  char reason[512];       /* one line for the event log and `inspect` */
+  uint64_t delay_ms;     /* when restart: start again at now_ms + delay_ms */
+  uint32_t attempt;      /* when restart: this restart's number within the budget, from 1 */
+  uint32_t max_attempts; /* 0 = unlimited */
+  uint32_t backoff_step; /* the history's backoff_step after this restart */
+  bool backoff_reset;    /* the run lasted resetAfter or longer: back to the initial delay */
+  bool gave_up;          /* the attempt budget is spent */
+  bool user_stopped;     /* not restarted because a user stopped it */
+  const char *trigger;   /* "exit", "signal", "OutOfMemoryError", "health-check-failed", ... */
+  char rule[64];         /* rule that chose the action: "1-3=restart", "skiff.restart=always" */
+  char reason[512];      /* one line for the event log and `inspect` */
 };
 
 /* Reads restartPolicy and the skiff.restart.* labels of c. Unknown skiff.*
  * keys and bad values are errors naming the label, all of them added to
  * diags (a typo must not silently drop a protection). 0, or -1 when diags got
  * an error; *out is then cleared. Free with sk_restart_policy_x_clear(). */
-int sk_restart_policy_from_container (const struct sk_container *c,
-                                      struct sk_restart_policy_x *out, struct sk_diags *diags);
+int sk_restart_policy_from_container (const struct sk_container *c, struct sk_restart_policy_x *out,
+                                      struct sk_diags *diags);
 void sk_restart_policy_x_clear (struct sk_restart_policy_x *p);
 
 /* True when the policy can restart the container at all (an exit or an

@@ -15,7 +15,7 @@ sk_retry_count_parse (const char *text, struct sk_retry_strategy *s, sk_err_t *e
                        "--retry `%s`: expected a number of retries from 0 to %d (Batch allows "
                        "%d attempts in all)",
                        text, SK_RETRY_MAX_ATTEMPTS - 1, SK_RETRY_MAX_ATTEMPTS);
-  s->attempts = (uint32_t) (text[0] - '0') + 1;
+  s->attempts = (uint32_t)(text[0] - '0') + 1;
   return 0;
 }
 
@@ -33,7 +33,7 @@ check_pattern (const char *key, const char *pattern, bool digits_only, sk_err_t 
                        SK_RETRY_PATTERN_MAX);
   for (size_t i = 0; i < len; i++)
     {
-      unsigned char ch = (unsigned char) pattern[i];
+      unsigned char ch = (unsigned char)pattern[i];
       bool ok;
 
       if (ch == '*')
@@ -104,8 +104,10 @@ sk_retry_rule_parse (const char *text, struct sk_retry_rule *out, sk_err_t *err)
   else
     return sk_err_set (err, 0, "--retry-on `%s`: action `%s` is not RETRY or EXIT", text, action);
   if (*copy == '\0')
-    return sk_err_set (err, 0, "--retry-on `%s`: needs at least one of exitCode, reason, "
-                               "statusReason", text);
+    return sk_err_set (err, 0,
+                       "--retry-on `%s`: needs at least one of exitCode, reason, "
+                       "statusReason",
+                       text);
   for (char *field = copy; field != NULL; field = save)
     {
       save = strchr (field, ',');
@@ -142,7 +144,7 @@ sk_retry_rule_format (const struct sk_retry_rule *r, char *buf, size_t size)
     {                                                                                              \
       int _n = snprintf (buf + used, size > used ? size - used : 0, __VA_ARGS__);                  \
       if (_n > 0)                                                                                  \
-        used += (size_t) _n;                                                                       \
+        used += (size_t)_n;                                                                        \
     }                                                                                              \
   while (0)
   if (r->has_exit_code)
@@ -216,14 +218,16 @@ sk_retry_decide (const struct sk_retry_strategy *s, uint32_t attempt,
     }
   if (r->timed_out && !s->retry_on_timeout)
     {
-      snprintf (d.reason, sizeof d.reason, "attempt %u timed out; a timed-out attempt is not "
-               "retried", attempt);
+      snprintf (d.reason, sizeof d.reason,
+                "attempt %u timed out; a timed-out attempt is not "
+                "retried",
+                attempt);
       return d;
     }
   for (size_t i = 0; i < s->n_rules; i++)
     if (rule_matches (&s->rules[i], r))
       {
-        d.rule = (int) i;
+        d.rule = (int)i;
         sk_retry_rule_format (&s->rules[i], rule, sizeof rule);
         break;
       }
@@ -241,10 +245,12 @@ sk_retry_decide (const struct sk_retry_strategy *s, uint32_t attempt,
     }
   d.retry = true;
   if (d.rule >= 0)
-    snprintf (d.reason, sizeof d.reason, "%s matched rule %d (%s); starting attempt %u of %u",
-              what, d.rule + 1, rule, attempt + 1, d.attempts);
+    snprintf (d.reason, sizeof d.reason, "%s matched rule %d (%s); starting attempt %u of %u", what,
+              d.rule + 1, rule, attempt + 1, d.attempts);
   else
-    snprintf (d.reason, sizeof d.reason, "%s matched no rule (default RETRY); starting attempt "
-              "%u of %u", what, attempt + 1, d.attempts);
+    snprintf (d.reason, sizeof d.reason,
+              "%s matched no rule (default RETRY); starting attempt "
+              "%u of %u",
+              what, attempt + 1, d.attempts);
   return d;
 }

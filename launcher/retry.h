@@ -70,7 +70,7 @@ struct sk_retry_decision
   uint32_t attempt;  /* the attempt that just ended, from 1 */
   uint32_t attempts; /* the total allowed */
   int rule;          /* index of the matching rule, -1 for none */
-  char reason[192];  /* "exit code 1 matched rule 1 (exitCode=1*:RETRY); starting attempt 2 of 3" */
+  char reason[320];  /* "exit code 1 matched rule 1 (exitCode=1*:RETRY); starting attempt 2 of 3" */
 };
 
 /* --retry N: 0-9. 0 or -1. */

@@ -71,7 +71,7 @@ expect_startable (const struct sk_task *t, const struct sk_container_status *st,
   sk_deps_evaluate (t, st, now, &plan);
   for (size_t i = 0; i < plan.n; i++)
     if (plan.may_start[i])
-      got[k++] = (char) ('a' + i);
+      got[k++] = (char)('a' + i);
   got[k] = '\0';
   sk_deps_plan_clear (&plan);
   assert_string_equal (got, expected);
@@ -80,8 +80,9 @@ expect_startable (const struct sk_task *t, const struct sk_container_status *st,
 static void
 test_chain (void **state)
 {
-  struct sk_task *t = load ("", C ("a", "") "," C ("b", ",\"dependsOn\":[" DEP ("a", "START") "]")
-                                    "," C ("c", ",\"dependsOn\":[" DEP ("b", "START") "]"));
+  struct sk_task *t
+      = load ("", C ("a", "") "," C ("b", ",\"dependsOn\":[" DEP ("a", "START") "]") "," C (
+                      "c", ",\"dependsOn\":[" DEP ("b", "START") "]"));
   struct sk_container_status st[3] = { 0 };
 
   expect_startable (t, st, 0, "a");
@@ -99,10 +100,12 @@ test_chain (void **state)
 static void
 test_diamond (void **state)
 {
-  struct sk_task *t
-      = load ("", C ("a", NONESS) "," C ("b", ",\"dependsOn\":[" DEP ("a", "SUCCESS") "]") ","
-                  C ("c", ",\"dependsOn\":[" DEP ("a", "COMPLETE") "]") ","
-                  C ("d", ",\"dependsOn\":[" DEP ("b", "START") "," DEP ("c", "START") "]"));
+  struct sk_task *t = load (
+      "", C ("a", NONESS) "," C ("b", ",\"dependsOn\":[" DEP ("a", "SUCCESS") "]") "," C (
+              "c", ",\"dependsOn\":[" DEP (
+                       "a", "COMPLETE") "]") "," C ("d",
+                                                    ",\"dependsOn\":[" DEP ("b", "START") "," DEP (
+                                                        "c", "START") "]"));
   struct sk_container_status st[4] = { 0 };
 
   expect_startable (t, st, 0, "a");
@@ -120,12 +123,17 @@ test_diamond (void **state)
 static void
 test_conditions (void **state)
 {
-  struct sk_task *t = load ("", C ("dep", NONESS HC) ","
-                                C ("on_start", ",\"dependsOn\":[" DEP ("dep", "START") "]") ","
-                                C ("on_complete", ",\"dependsOn\":[" DEP ("dep", "COMPLETE") "]")
-                                    "," C ("on_success", ",\"dependsOn\":[" DEP ("dep", "SUCCESS")
-                                                         "]") ","
-                                C ("on_healthy", ",\"dependsOn\":[" DEP ("dep", "HEALTHY") "]"));
+  struct sk_task *t = load (
+      "",
+      C ("dep", NONESS HC) "," C ("on_start", ",\"dependsOn\":[" DEP ("dep", "START") "]") "," C (
+          "on_complete",
+          ",\"dependsOn\":[" DEP (
+              "dep", "COMPLETE") "]") "," C ("on_success",
+                                             ",\"dependsOn\":[" DEP (
+                                                 "dep",
+                                                 "SUCCESS") "]") "," C ("on_healthy",
+                                                                        ",\"dependsOn\":[" DEP (
+                                                                            "dep", "HEALTHY") "]"));
   struct sk_container_status st[5] = { 0 };
 
   st[0].state = SK_RUN_PENDING;
@@ -164,11 +172,13 @@ static void
 test_success_fail_fast_propagates (void **state)
 {
   /* the init-container pattern, with a second level behind app */
-  struct sk_task *t
-      = load ("", C ("migrate", NONESS) ","
-                  C ("app", ",\"dependsOn\":[" DEP ("migrate", "SUCCESS") "]") ","
-                  C ("proxy", NONESS ",\"dependsOn\":[" DEP ("app", "START") "]") ","
-                  C ("report", NONESS ",\"dependsOn\":[" DEP ("proxy", "COMPLETE") "]"));
+  struct sk_task *t = load (
+      "",
+      C ("migrate", NONESS) "," C ("app", ",\"dependsOn\":[" DEP ("migrate", "SUCCESS") "]") "," C (
+          "proxy",
+          NONESS ",\"dependsOn\":[" DEP ("app", "START") "]") "," C ("report",
+                                                                     NONESS ",\"dependsOn\":[" DEP (
+                                                                         "proxy", "COMPLETE") "]"));
   struct sk_container_status st[4] = { 0 };
   struct sk_deps_plan plan;
 
@@ -193,7 +203,8 @@ test_success_fail_fast_propagates (void **state)
   /* the loop marks app stopped without running: the task fails to start */
   enum sk_stop_cause cause;
   size_t idx = 99;
-  st[1] = (struct sk_container_status){ .state = SK_RUN_STOPPED, .exit_known = true,
+  st[1] = (struct sk_container_status){ .state = SK_RUN_STOPPED,
+                                        .exit_known = true,
                                         .exit_code = 143 };
   assert_true (sk_deps_task_should_stop (t, st, &cause, &idx));
   assert_int_equal (idx, 1);
@@ -205,12 +216,15 @@ test_success_fail_fast_propagates (void **state)
 static void
 test_start_timeout (void **state)
 {
-  struct sk_task *t
-      = load ("", C ("db", NONESS HC ",\"startTimeout\":10") ","
-                  C ("slow", NONESS ",\"startTimeout\":30") ","
-                  C ("app", ",\"dependsOn\":[" DEP ("db", "HEALTHY") "," DEP ("slow", "COMPLETE")
-                            "]") ","
-                  C ("side", ",\"dependsOn\":[" DEP ("db", "START") "]"));
+  struct sk_task *t = load (
+      "", C ("db", NONESS HC ",\"startTimeout\":10") "," C (
+              "slow", NONESS
+              ",\"startTimeout\":30") "," C ("app",
+                                             ",\"dependsOn\":[" DEP ("db", "HEALTHY") "," DEP (
+                                                 "slow",
+                                                 "COMPLETE") "]") "," C ("side",
+                                                                         ",\"dependsOn\":[" DEP (
+                                                                             "db", "START") "]"));
   struct sk_container_status st[4] = { 0 };
   struct sk_deps_plan plan;
 
@@ -268,9 +282,9 @@ static void
 test_implicit_dependencies (void **state)
 {
   struct sk_task *t = load (",\"networkMode\":\"bridge\"",
-                            C ("data", NONESS) "," C ("db", "") ","
-                            C ("app", ",\"links\":[\"db:database\"],\"volumesFrom\":[{"
-                                      "\"sourceContainer\":\"data\"}]"));
+                            C ("data", NONESS) "," C ("db", "") "," C (
+                                "app", ",\"links\":[\"db:database\"],\"volumesFrom\":[{"
+                                       "\"sourceContainer\":\"data\"}]"));
   struct sk_container_status st[3] = { 0 };
 
   expect_startable (t, st, 0, "ab");
@@ -293,10 +307,9 @@ static void
 test_stop_order (void **state)
 {
   /* envoy <- app (HEALTHY), log <- envoy (START), log <- app (START) */
-  struct sk_task *t
-      = load ("", C ("log", "") "," C ("envoy", HC ",\"dependsOn\":[" DEP ("log", "START") "]")
-                  "," C ("app", ",\"dependsOn\":[" DEP ("envoy", "HEALTHY") "," DEP ("log", "START")
-                                "]"));
+  struct sk_task *t = load (
+      "", C ("log", "") "," C ("envoy", HC ",\"dependsOn\":[" DEP ("log", "START") "]") "," C (
+              "app", ",\"dependsOn\":[" DEP ("envoy", "HEALTHY") "," DEP ("log", "START") "]"));
   struct sk_container_status st[3] = { 0 };
   char order[8] = "";
   size_t k = 0;
@@ -310,7 +323,7 @@ test_stop_order (void **state)
       for (size_t i = 0; i < 3; i++)
         if (st[i].state == SK_RUN_RUNNING && sk_deps_may_stop (t, st, i))
           {
-            order[k++] = (char) ('a' + i);
+            order[k++] = (char)('a' + i);
             stop (&st[i], 143);
             any = true;
             break;

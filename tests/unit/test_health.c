@@ -19,16 +19,19 @@
 static struct sk_health_check
 check (uint32_t interval, uint32_t retries, uint32_t start_period)
 {
-  return (struct sk_health_check){ .present = true, .interval = interval, .timeout = 5,
-                                   .retries = retries, .start_period = start_period };
+  return (struct sk_health_check){ .present = true,
+                                   .interval = interval,
+                                   .timeout = 5,
+                                   .retries = retries,
+                                   .start_period = start_period };
 }
 
 static struct sk_health_change
 probe (struct sk_health_state *s, const struct sk_health_check *c, uint64_t now, int code,
        uint64_t started)
 {
-  struct sk_probe_result r = { .exit_code = code, .output = code ? "fail\n" : "ok\n",
-                               .output_len = code ? 5 : 3 };
+  struct sk_probe_result r
+      = { .exit_code = code, .output = code ? "fail\n" : "ok\n", .output_len = code ? 5 : 3 };
   return sk_health_on_result (s, c, &r, now, started);
 }
 
@@ -176,21 +179,22 @@ test_log (void **state)
   assert_null (sk_health_log_at (&s, 0));
   for (int i = 0; i < 8; i++)
     {
-      char out[16];
+      char out[32];
       snprintf (out, sizeof out, "probe %d", i);
-      r = (struct sk_probe_result){ .start_ms = (uint64_t) i * 30 * S, .exit_code = i,
-                                    .output = out, .output_len = strlen (out) };
-      sk_health_on_result (&s, &c, &r, (uint64_t) i * 30 * S + 7, 0);
+      r = (struct sk_probe_result){
+        .start_ms = (uint64_t)i * 30 * S, .exit_code = i, .output = out, .output_len = strlen (out)
+      };
+      sk_health_on_result (&s, &c, &r, (uint64_t)i * 30 * S + 7, 0);
     }
   /* the last five, oldest first, with times and codes */
   assert_int_equal (s.n_log, SK_HEALTH_LOG_ENTRIES);
   for (size_t i = 0; i < 5; i++)
     {
       const struct sk_health_log_entry *e = sk_health_log_at (&s, i);
-      char out[16];
+      char out[32];
       snprintf (out, sizeof out, "probe %zu", i + 3);
       assert_string_equal (e->output, out);
-      assert_int_equal (e->exit_code, (int) i + 3);
+      assert_int_equal (e->exit_code, (int)i + 3);
       assert_int_equal (e->start_ms, (i + 3) * 30 * S);
       assert_int_equal (e->end_ms, (i + 3) * 30 * S + 7);
     }
@@ -247,7 +251,8 @@ test_next_probe (void **state)
 static void
 test_task_health (void **state)
 {
-  struct sk_container cs[3] = { { .essential = true }, { .essential = true }, { .essential = false } };
+  struct sk_container cs[3]
+      = { { .essential = true }, { .essential = true }, { .essential = false } };
   struct sk_task t = { .n_containers = 3, .containers = cs };
   enum sk_health_status st[3];
 

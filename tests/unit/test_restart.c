@@ -147,8 +147,8 @@ test_durations (void **state)
   {
     uint64_t ms;
     const char *text;
-  } fmt[] = { { 0, "0s" },       { 500, "500ms" },     { 1500, "1.5s" }, { 1250, "1.25s" },
-              { 1001, "1.001s" }, { 10000, "10s" },     { 90000, "90s" }, { 600000, "10m" },
+  } fmt[] = { { 0, "0s" },        { 500, "500ms" }, { 1500, "1.5s" }, { 1250, "1.25s" },
+              { 1001, "1.001s" }, { 10000, "10s" }, { 90000, "90s" }, { 600000, "10m" },
               { 7200000, "2h" },  { 300000, "5m" } };
   for (size_t i = 0; i < SK_ARRAY_SIZE (fmt); i++)
     {
@@ -477,7 +477,7 @@ test_jitter_bounds (void **state)
       double base = 1000.0;
       for (uint32_t i = 0; i < step; i++)
         base = base * 2 < 60000 ? base * 2 : 60000;
-      uint64_t min = (uint64_t) (base * 0.8), max = (uint64_t) (base * 1.2 + 1);
+      uint64_t min = (uint64_t)(base * 0.8), max = (uint64_t)(base * 1.2 + 1);
       if (max > 60000)
         max = 60000;
       uint64_t seen_min = UINT64_MAX, seen_max = 0;
@@ -614,8 +614,7 @@ test_max_attempts_forever (void **state)
   struct sk_restart_decision d;
   uint64_t now = 0;
 
-  must_parse (LABELS ("\"skiff.restart\":\"on-failure\",\"skiff.restart.maxAttempts\":\"2\""),
-              &p);
+  must_parse (LABELS ("\"skiff.restart\":\"on-failure\",\"skiff.restart.maxAttempts\":\"2\""), &p);
   /* long stable runs reset the backoff but not the budget (no window) */
   assert_int_equal (crash_loop (&p, &h, &now, 10 * MIN, 1, 10, NULL, &d), 2);
   assert_string_equal (d.reason, "gave up: 2 attempts (exit code 1)");

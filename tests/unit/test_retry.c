@@ -31,7 +31,8 @@ strategy (const char *retries, const char *const *rules, size_t n)
 static struct sk_attempt_result
 code (int c)
 {
-  return (struct sk_attempt_result){ .has_exit_code = true, .exit_code = c,
+  return (struct sk_attempt_result){ .has_exit_code = true,
+                                     .exit_code = c,
                                      .status_reason = "Essential container in task exited" };
 }
 
@@ -65,9 +66,8 @@ test_parse (void **state)
   assert_int_equal (r.action, SK_RETRY_ACTION_RETRY);
 
   /* colons inside a reason pattern: the action follows the last one */
-  assert_int_equal (sk_retry_rule_parse ("reason=CannotPullContainerError: *,exitCode=*:exit", &r,
-                                         &err),
-                    0);
+  assert_int_equal (
+      sk_retry_rule_parse ("reason=CannotPullContainerError: *,exitCode=*:exit", &r, &err), 0);
   assert_string_equal (r.on_reason, "CannotPullContainerError: *");
   assert_string_equal (r.on_exit_code, "*");
   assert_int_equal (r.action, SK_RETRY_ACTION_EXIT);
@@ -260,8 +260,8 @@ static void
 test_long_history (void **state)
 {
   /* a flaky job: fails with 1 twice, then host loss, then succeeds */
-  const char *const rules[] = { "exitCode=1:RETRY", "statusReason=Host EC2*:RETRY",
-                                "reason=*:EXIT" };
+  const char *const rules[]
+      = { "exitCode=1:RETRY", "statusReason=Host EC2*:RETRY", "reason=*:EXIT" };
   struct sk_retry_strategy s = strategy ("4", rules, 3);
   struct sk_attempt_result seq[4] = { code (1), code (1), code (255), code (0) };
   uint32_t attempt = 1;
