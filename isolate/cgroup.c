@@ -403,11 +403,32 @@ sk_cgroup_attach (struct sk_cgroup *cg, pid_t pid, sk_err_t *err)
 }
 
 int
+sk_cgroup_wait_empty (struct sk_cgroup *cg, int timeout_ms, sk_err_t *err)
+{
+  const char *dirs[SK_CG_N_CTRL];
+  size_t n_dirs = distinct_dirs (cg, dirs);
+  bool empty = false;
+  int ret;
+
+  /* A process leaves its group when it exits, before it is reaped. */
+  if (cg->layout == SK_CGROUP_V2)
+    ret = sk_cgroup_wait_events (cg->unified, "populated 0", timeout_ms, &empty, err);
+  else
+    ret = sk_cgroup_wait_no_procs (dirs, n_dirs, timeout_ms, &empty, err);
+  if (ret < 0)
+    return sk_err_wrap (err, "cgroup `%s`", cg->path);
+  if (!empty)
+    return sk_err_set (err, ETIMEDOUT, "cgroup `%s`: processes remain after %d ms", cg->path,
+                       timeout_ms);
+  return 0;
+}
+
+int
 sk_cgroup_kill_all (struct sk_cgroup *cg, sk_err_t *err)
 {
   if (cg->ops->kill_all (cg, err) < 0)
     return sk_err_wrap (err, "cgroup `%s`: kill all", cg->path);
-  return 0;
+  return sk_cgroup_wait_empty (cg, SK_CGROUP_KILL_WAIT_MS, err);
 }
 
 int

@@ -60,9 +60,17 @@ int sk_cgroup_clone_fd (struct sk_cgroup *cg);
 int sk_cgroup_attach (struct sk_cgroup *cg, pid_t pid, sk_err_t *err);
 
 /* SIGKILL every process in the group (v2: cgroup.kill when present, else
- * freeze + kill each pid + thaw; v1: freezer FROZEN, kill each, THAWED).
- * Returns once the signals are sent; the processes may still be exiting. */
+ * freeze + kill each pid + thaw; v1: freezer FROZEN, kill each, THAWED),
+ * then wait until the group is empty, so sk_cgroup_destroy can follow.
+ * Fails with ETIMEDOUT when processes remain after SK_CGROUP_KILL_WAIT_MS
+ * (a task stuck in the kernel). The dead need not be reaped first. */
+#define SK_CGROUP_KILL_WAIT_MS 2000
 int sk_cgroup_kill_all (struct sk_cgroup *cg, sk_err_t *err);
+
+/* Wait until no process is left in the group (v2: cgroup.events
+ * "populated 0", woken by the kernel; v1: cgroup.procs polled every 1 ms).
+ * ETIMEDOUT after timeout_ms. */
+int sk_cgroup_wait_empty (struct sk_cgroup *cg, int timeout_ms, sk_err_t *err);
 
 /* OOM kills in the group so far (v2 memory.events "oom_kill", v1
  * memory.oom_control "oom_kill", kernel >= 4.13). */

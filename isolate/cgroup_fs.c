@@ -7,10 +7,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 bool
@@ -185,4 +187,79 @@ sk_cgroup_has_procs (const char *dir, bool *has, sk_err_t *err)
         break;
       }
   return 0;
+}
+
+static long
+elapsed_ms (const struct timespec *start)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+int
+sk_cgroup_wait_events (const char *dir, const char *line, int timeout_ms, bool *reached,
+                       sk_err_t *err)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/cgroup.events", dir);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  struct timespec start;
+
+  *reached = false;
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s`", path);
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;)
+    {
+      char buf[256];
+      ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+      struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+      long waited;
+
+      if (n < 0)
+        return sk_err_set (err, errno, "read `%s`", path);
+      buf[n] = '\0';
+      for (char *p = strstr (buf, line); p != NULL; p = strstr (p + 1, line))
+        if ((p == buf || p[-1] == '\n') && (p[strlen (line)] == '\n' || p[strlen (line)] == '\0'))
+          {
+            *reached = true;
+            return 0;
+          }
+      waited = elapsed_ms (&start);
+      if (waited >= timeout_ms)
+        return 0;
+      /* cgroup.events signals every change with POLLPRI. */
+      if (poll (&pfd, 1, (int)(timeout_ms - waited)) < 0 && errno != EINTR)
+        return sk_err_set (err, errno, "poll `%s`", path);
+    }
+}
+
+int
+sk_cgroup_wait_no_procs (const char *const *dirs, size_t n_dirs, int timeout_ms, bool *reached,
+                         sk_err_t *err)
+{
+  /* v1 has no emptiness notification for a plain group (its release
+   * agent is host-wide), so the lists are polled in 1 ms steps. */
+  const struct timespec step = { 0, 1000 * 1000 };
+  struct timespec start;
+
+  *reached = false;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;)
+    {
+      bool any = false;
+
+      for (size_t i = 0; i < n_dirs && !any; i++)
+        if (sk_cgroup_has_procs (dirs[i], &any, err) < 0)
+          return -1;
+      if (!any)
+        {
+          *reached = true;
+          return 0;
+        }
+      if (elapsed_ms (&start) >= timeout_ms)
+        return 0;
+      nanosleep (&step, NULL);
+    }
 }

@@ -87,5 +87,12 @@ int sk_cgroup_read_keyed (const char *dir, const char *file, const char *key, ui
 int sk_cgroup_kill_procs (const char *dir, size_t *n_killed, sk_err_t *err);
 /* Whether `dir`/cgroup.procs lists any process. */
 int sk_cgroup_has_procs (const char *dir, bool *has, sk_err_t *err);
+/* v2: wait until `dir`/cgroup.events holds the line `line` (e.g.
+ * "populated 0"), woken by POLLPRI; *reached is false after timeout_ms. */
+int sk_cgroup_wait_events (const char *dir, const char *line, int timeout_ms, bool *reached,
+                           sk_err_t *err);
+/* v1: wait until none of `dirs` lists a process; *reached as above. */
+int sk_cgroup_wait_no_procs (const char *const *dirs, size_t n_dirs, int timeout_ms, bool *reached,
+                             sk_err_t *err);
 
 #endif

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,43 +212,6 @@ v2_write_limits (struct sk_cgroup *cg, const struct sk_cgroup_limits *l, sk_err_
   return 0;
 }
 
-/* Wait (bounded, about 1 s) for cgroup.events to say "frozen 1"; the file
- * signals changes with POLLPRI, so no sleeping in between. */
-static int
-v2_wait_frozen (const char *dir, bool *frozen, sk_err_t *err)
-{
-  _cleanup_free_ char *path = xasprintf ("%s/cgroup.events", dir);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
-  struct timespec start, now;
-
-  *frozen = false;
-  if (fd < 0)
-    return sk_err_set (err, errno, "open `%s`", path);
-  clock_gettime (CLOCK_MONOTONIC, &start);
-  for (;;)
-    {
-      char buf[256];
-      ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
-      struct pollfd pfd = { .fd = fd, .events = POLLPRI };
-      long waited_ms;
-
-      if (n < 0)
-        return sk_err_set (err, errno, "read `%s`", path);
-      buf[n] = '\0';
-      if (strstr (buf, "frozen 1") != NULL)
-        {
-          *frozen = true;
-          return 0;
-        }
-      clock_gettime (CLOCK_MONOTONIC, &now);
-      waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-      if (waited_ms >= 1000)
-        return 0;
-      if (poll (&pfd, 1, (int)(1000 - waited_ms)) < 0 && errno != EINTR)
-        return sk_err_set (err, errno, "poll `%s`", path);
-    }
-}
-
 static int
 v2_kill_all (struct sk_cgroup *cg, sk_err_t *err)
 {
@@ -276,7 +238,7 @@ v2_kill_all (struct sk_cgroup *cg, sk_err_t *err)
     }
   if (sk_cgroup_write_file (dir, "cgroup.freeze", "1", err) < 0)
     return -1;
-  ret = v2_wait_frozen (dir, &frozen, err);
+  ret = sk_cgroup_wait_events (dir, "frozen 1", 1000, &frozen, err);
   /* A frozen task still dies of SIGKILL; a group that did not freeze in
    * time is signalled anyway. */
   if (ret == 0)

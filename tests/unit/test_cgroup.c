@@ -439,18 +439,18 @@ test_attach_and_kill_all (void **state)
   assert_int_equal (sk_cgroup_stats (cg, &st, &err), 0);
   assert_int_equal (st.pids_current, 1);
 
-  /* A live process keeps the group: destroy says EBUSY and keeps it. */
+  /* A live process keeps the group: waiting times out, destroy says EBUSY. */
+  assert_int_equal (sk_cgroup_wait_empty (cg, 50, &err), -1);
+  assert_int_equal (err->errnum, ETIMEDOUT);
+  sk_err_free (&err);
   assert_int_equal (sk_cgroup_destroy (cg, &err), -1);
   assert_int_equal (err->errnum, EBUSY);
   sk_err_free (&err);
 
   if (sk_cgroup_kill_all (cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
-  assert_int_equal (waitpid (pid, &status, 0), pid);
-  assert_true (WIFSIGNALED (status));
-  assert_int_equal (WTERMSIG (status), SIGKILL);
-
-  /* Destroy removes the directory of every hierarchy. */
+  /* kill_all returned with the group empty: destroy works before the
+   * child is even reaped, and removes the directory of every hierarchy. */
   {
     const char *dirs[SK_ARRAY_SIZE (v1_hierarchies)];
     char *saved[SK_ARRAY_SIZE (v1_hierarchies)] = { NULL };
@@ -472,6 +472,9 @@ test_attach_and_kill_all (void **state)
           fail_msg ("the %s directory survived destroy", v1_hierarchies[i]);
       }
   }
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFSIGNALED (status));
+  assert_int_equal (WTERMSIG (status), SIGKILL);
   sk_cgroup_free (cg);
 }
 
@@ -582,13 +585,13 @@ test_pids_max_stops_forks (void **state)
 
   if (sk_cgroup_kill_all (cg, &err) < 0)
     fail_msg ("%s", sk_err_text (&err));
+  if (sk_cgroup_destroy (cg, &err) < 0)
+    fail_msg ("%s", sk_err_text (&err));
   assert_int_equal (waitpid (pid, &status, 0), pid);
   assert_true (WIFSIGNALED (status));
   /* The grandchildren were reparented to us (subreaper): reap them all. */
   while (waitpid (-1, NULL, 0) > 0)
     ;
-  if (sk_cgroup_destroy (cg, &err) < 0)
-    fail_msg ("%s", sk_err_text (&err));
   sk_cgroup_free (cg);
 }
 
