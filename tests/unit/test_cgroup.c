@@ -377,6 +377,34 @@ test_create_writes_limits (void **state)
 }
 
 static void
+test_weakened_soft_setting_warns (void **state)
+{
+  (void)state;
+  REQUIRE_CGROUPS ();
+  if (is_v2 ())
+    skip (); /* v2 limits swap on its own; its swappiness note is checked above */
+  /* v1 can only limit memory+swap together with a memory limit. */
+  struct sk_cgroup_limits limits = { .swappiness = -1, .has_swap_max = true, .swap_max = 0 };
+  _cleanup_free_ char *path = group_path ("warn");
+  _cleanup_err_ sk_err_t err = NULL;
+  struct sk_cgroup *cg = NULL;
+  const struct sk_cgroup_note *notes;
+  size_t n_notes;
+  bool warned = false;
+
+  if (sk_cgroup_create (path, &limits, &cg, &err) < 0)
+    fail_msg ("%s", sk_err_text (&err));
+  n_notes = sk_cgroup_notes (cg, &notes);
+  for (size_t i = 0; i < n_notes; i++)
+    warned = warned
+             || (notes[i].level == SK_CGROUP_NOTE_WARNING
+                 && strstr (notes[i].text, "swap limit ignored") != NULL);
+  assert_true (warned);
+  assert_int_equal (sk_cgroup_destroy (cg, &err), 0);
+  sk_cgroup_free (cg);
+}
+
+static void
 test_refused_write_names_file_and_value (void **state)
 {
   (void)state;
@@ -679,6 +707,7 @@ main (void)
     cmocka_unit_test (test_bad_paths),
     cmocka_unit_test_teardown (test_layout, sweep),
     cmocka_unit_test_teardown (test_create_writes_limits, sweep),
+    cmocka_unit_test_teardown (test_weakened_soft_setting_warns, sweep),
     cmocka_unit_test_teardown (test_refused_write_names_file_and_value, sweep),
     cmocka_unit_test_teardown (test_attach_and_kill_all, sweep),
     cmocka_unit_test_teardown (test_oom_kill_is_counted, sweep),
