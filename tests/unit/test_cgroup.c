@@ -655,6 +655,51 @@ test_remove_path (void **state)
   }
 }
 
+static void
+test_v2_refuses_populated_ancestor (void **state)
+{
+  (void)state;
+  REQUIRE_CGROUPS ();
+  if (!is_v2 ())
+    skip (); /* the "no internal processes" rule is v2's */
+  /* A process sits in what would become the leaf's parent: enabling
+   * controllers there must be refused before anything is written. */
+  _cleanup_free_ char *parent = xasprintf ("/sys/fs/cgroup/%s/busy", prefix);
+  _cleanup_free_ char *top = xasprintf ("/sys/fs/cgroup/%s", prefix);
+  _cleanup_free_ char *path = xasprintf ("%s/busy/app", prefix);
+  _cleanup_err_ sk_err_t err = NULL;
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *type = NULL;
+  struct sk_cgroup *cg = NULL;
+  char pid_text[24];
+  int go, fd;
+  pid_t pid;
+
+  assert_int_equal (mkdir (top, 0755), 0);
+  assert_int_equal (mkdir (parent, 0755), 0);
+  pid = fork_waiting (&go, body_sleep);
+  snprintf (pid_text, sizeof pid_text, "%d", (int)pid);
+  {
+    _cleanup_free_ char *procs = xasprintf ("%s/cgroup.procs", parent);
+    fd = open (procs, O_WRONLY | O_CLOEXEC);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, pid_text, strlen (pid_text)), (ssize_t)strlen (pid_text));
+    close (fd);
+  }
+  release (go);
+
+  assert_int_equal (sk_cgroup_create (path, NULL, &cg, &err), -1);
+  assert_int_equal (err->errnum, EBUSY);
+  text = sk_err_text (&err);
+  print_message ("error: %s\n", text);
+  assert_non_null (strstr (text, "processes sit in that group"));
+  type = read_text (parent, "cgroup.type");
+  assert_string_equal (type, "domain"); /* not turned "domain threaded" */
+
+  kill (pid, SIGKILL);
+  assert_int_equal (waitpid (pid, NULL, 0), pid);
+}
+
 static int
 child_checks_own_cgroup (void *arg)
 {
@@ -713,6 +758,7 @@ main (void)
     cmocka_unit_test_teardown (test_oom_kill_is_counted, sweep),
     cmocka_unit_test_teardown (test_pids_max_stops_forks, sweep),
     cmocka_unit_test_teardown (test_remove_path, sweep),
+    cmocka_unit_test_teardown (test_v2_refuses_populated_ancestor, sweep),
     cmocka_unit_test_teardown (test_clone_into_cgroup, sweep),
   };
 
