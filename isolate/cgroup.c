@@ -330,6 +330,8 @@ sk_cgroup_create (const char *path, const struct sk_cgroup_limits *limits, struc
 
   if (limits == NULL)
     limits = &no_limits;
+  if (check_path (path, err) < 0)
+    return -1;
   if (limits->pids_max < 0)
     return sk_err_set (err, EINVAL, "cgroup `%s`: pids_max %" PRId64 " is negative", path,
                        limits->pids_max);
