@@ -30,6 +30,8 @@ struct sk_cgroup_limits
   uint64_t memory_max; /* bytes, 0 = unlimited (v2 memory.max, v1 memory.limit_in_bytes) */
   uint64_t memory_low; /* bytes, 0 = none (v2 memory.low, v1 memory.soft_limit_in_bytes) */
   bool has_swap_max;
+  bool swap_max_implicit; /* skiff's own default (no swap on top of memory): when the host
+                             cannot enforce it, say so only at debug level */
   uint64_t swap_max;      /* bytes of swap beyond memory (v2 memory.swap.max; v1
                              memory.memsw.limit_in_bytes = memory_max + swap_max) */
   int swappiness;         /* -1 = unset; v1 memory.swappiness; v2 has none */

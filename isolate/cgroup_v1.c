@@ -94,13 +94,16 @@ v1_write_memory (struct sk_cgroup *cg, const struct sk_cgroup_limits *l, sk_err_
     return -1;
   if (l->has_swap_max)
     {
+      enum sk_cgroup_note_level level
+          = l->swap_max_implicit ? SK_CGROUP_NOTE_DEBUG : SK_CGROUP_NOTE_WARNING;
+
       if (l->memory_max == 0)
-        sk_cgroup_note (cg, SK_CGROUP_NOTE_WARNING,
+        sk_cgroup_note (cg, level,
                         "cgroup `%s`: swap limit ignored: cgroup v1 limits swap only together "
                         "with a memory limit",
                         cg->path);
       else if (!sk_cgroup_file_exists (dir, "memory.memsw.limit_in_bytes"))
-        sk_cgroup_note (cg, SK_CGROUP_NOTE_WARNING,
+        sk_cgroup_note (cg, level,
                         "cgroup `%s`: swap accounting is off on this host (no "
                         "`memory.memsw.limit_in_bytes`; boot with swapaccount=1): swap use is "
                         "not limited",

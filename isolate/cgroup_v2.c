@@ -174,7 +174,8 @@ v2_write_limits (struct sk_cgroup *cg, const struct sk_cgroup_limits *l, sk_err_
       if (l->has_swap_max)
         {
           if (!sk_cgroup_file_exists (cg->unified, "memory.swap.max"))
-            sk_cgroup_note (cg, SK_CGROUP_NOTE_WARNING,
+            sk_cgroup_note (cg,
+                            l->swap_max_implicit ? SK_CGROUP_NOTE_DEBUG : SK_CGROUP_NOTE_WARNING,
                             "cgroup `%s`: swap accounting is off on this host (no "
                             "`memory.swap.max`): swap use is not limited",
                             cg->path);

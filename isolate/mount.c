@@ -71,12 +71,13 @@ ms_flags_of (int fd)
   return ms;
 }
 
-int
-sk_mount_make_readonly (int fd, const char *shown, bool extra_hardening, int phase,
-                        struct sk_child_fail *f)
+/* Set read-only and/or nosuid+nodev on the mount whose root fd names. */
+static int
+mount_set_attrs (int fd, const char *shown, bool rdonly, bool harden, int phase,
+                 struct sk_child_fail *f)
 {
   struct mount_attr attr = {
-    .attr_set = MOUNT_ATTR_RDONLY | (extra_hardening ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0),
+    .attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | (harden ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0),
   };
   char fd_path[SK_SAFE_FD_PATH_MAX];
   unsigned long flags;
@@ -86,16 +87,25 @@ sk_mount_make_readonly (int fd, const char *shown, bool extra_hardening, int pha
   if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0)
     return 0;
   if (errno != ENOSYS)
-    return sk_child_fail (f, phase, errno, "mount_setattr `%s` read-only", shown);
+    return sk_child_fail (f, phase, errno, "mount_setattr `%s`%s%s", shown,
+                          rdonly ? " read-only" : "", harden ? " nosuid,nodev" : "");
 
   /* Older kernels: a bind remount of this mount only (submounts keep their
    * flags), repeating the flags already on it. */
-  flags = MS_BIND | MS_REMOUNT | MS_RDONLY | ms_flags_of (fd)
-          | (extra_hardening ? MS_NOSUID | MS_NODEV : 0);
+  flags = MS_BIND | MS_REMOUNT | ms_flags_of (fd) | (rdonly ? MS_RDONLY : 0)
+          | (harden ? MS_NOSUID | MS_NODEV : 0);
   sk_safe_fd_path (fd_path, fd);
   if (mount ("none", fd_path, "none", flags, NULL) < 0)
-    return sk_child_fail (f, phase, errno, "remount `%s` read-only", shown);
+    return sk_child_fail (f, phase, errno, "remount `%s`%s%s", shown, rdonly ? " read-only" : "",
+                          harden ? " nosuid,nodev" : "");
   return 0;
+}
+
+int
+sk_mount_make_readonly (int fd, const char *shown, bool extra_hardening, int phase,
+                        struct sk_child_fail *f)
+{
+  return mount_set_attrs (fd, shown, true, extra_hardening, phase, f);
 }
 
 /* Overlay splits its options on ',' and lowerdir on ':', with '\' escapes
@@ -319,15 +329,13 @@ mount_bind (const struct sk_bind_mount *b, int rootfd, struct sk_child_fail *f)
                    SK_PHASE_MOUNT, f)
       < 0)
     return -1;
-  if (!b->read_only)
-    return 0;
-
   /* Resolve again: the fd used for the mount names the directory under it,
-   * this one names the new mount's root. */
+   * this one names the new mount's root. Volumes are always nosuid,nodev:
+   * a host directory must not bring set-uid files or device nodes in. */
   fd = sk_safe_open (rootfd, b->dest, 0);
   if (fd < 0)
     return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `%s` inside the container root", b->dest);
-  rc = sk_mount_make_readonly (fd, b->dest, true, SK_PHASE_MOUNT, f);
+  rc = mount_set_attrs (fd, b->dest, b->read_only, true, SK_PHASE_MOUNT, f);
   close (fd);
   return rc;
 }

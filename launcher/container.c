@@ -160,12 +160,27 @@ create_cgroup (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_ru
       if (d->has_swappiness)
         lim.swappiness = (int) d->swappiness;
     }
+  else if (d->memory != 0)
+    {
+      /* No swap on top of the hard limit unless maxSwap asks for it: a
+       * memory limit then means what it says on every host. */
+      lim.has_swap_max = true;
+      lim.swap_max_implicit = true;
+      lim.swap_max = 0;
+    }
   lim.cpu_shares = d->cpu;
   if (lim.cpu_shares != 0 && lim.cpu_shares < 2)
     lim.cpu_shares = 2; /* the kernel's minimum, as the ECS agent clamps */
   lim.pids_max = ov->pids_limit > 0 ? ov->pids_limit : SK_DEFAULT_PIDS_LIMIT;
   if (sk_cgroup_create (path, &lim, &c->cgroup, err) < 0)
     return -1;
+  /* Soft settings the host cannot honour (swap accounting off, ...) are
+   * said once, never silently dropped. */
+  const struct sk_cgroup_note *notes;
+  size_t n = sk_cgroup_notes (c->cgroup, &notes);
+  for (size_t i = 0; i < n; i++)
+    if (notes[i].level == SK_CGROUP_NOTE_WARNING)
+      fprintf (stderr, "skiff: warning: container %s: %s\n", d->name, notes[i].text);
   return 0;
 }
 

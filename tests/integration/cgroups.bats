@@ -131,12 +131,22 @@ cgroup_v2() {
   assert_not_contains "$(cat "$BG_ERR")" OutOfMemory stderr
 }
 
-@test "cgroups: the pids limit stops a fork bomb with EAGAIN" {
-  task_json -- "$PROBE" forkbomb 100000
+@test "cgroups: the default pids limit stops a fork bomb with EAGAIN" {
+  # Enough memory that the pids limit (4096), not the OOM killer, ends it.
+  task_json -m 1024 -- "$PROBE" forkbomb 100000
   run skiff_run "$TASK"
   assert_status 1
   assert_kv fork.error EAGAIN
   local forked
   forked=$(kv forked)
-  [ "$forked" -gt 0 ] && [ "$forked" -lt 100000 ]
+  [ "$forked" -gt 1000 ] && [ "$forked" -lt 4096 ]
+}
+
+@test "cgroups: --pids-limit sets the container's pids.max" {
+  task_json -- "$PROBE" forkbomb 1000
+  run skiff_run --pids-limit 20 "$TASK"
+  assert_status 1
+  assert_kv fork.error EAGAIN
+  # pid 1 (the probe) counts: 19 children fit under 20.
+  assert_kv forked 19
 }

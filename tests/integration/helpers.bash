@@ -212,7 +212,7 @@ container_json() {
     -n) name=$2; shift 2 ;;
     -m) memory=$2; shift 2 ;;
     -e) env+=", { \"name\": \"${2%%=*}\", \"value\": \"${2#*=}\" }"; shift 2 ;;
-    -c) extra=$2; shift 2 ;;
+    -c) extra+="${extra:+, }$2"; shift 2 ;;
     --) shift; break ;;
     *) break ;;
     esac
@@ -370,10 +370,10 @@ assert_host_clean() {
     pids=$(marked_pids | tr '\n' ' ')
     [ -n "$pids" ] && problems+="container processes still running: $pids"$'\n'
     local mounts
-    mounts=$(grep -F -- "$ROOT" /proc/self/mountinfo)
+    mounts=$(grep -F -- "$ROOT" /proc/self/mountinfo || true)
     [ -n "$mounts" ] && problems+="mounts left:"$'\n'"$mounts"$'\n'
     local tasks
-    tasks=$(ls -A "$ROOT/tasks" 2>/dev/null)
+    tasks=$(ls -A "$ROOT/tasks" 2>/dev/null || true)
     [ -n "$tasks" ] && problems+="task directories left in $ROOT/tasks: $tasks"$'\n'
     local cgroups
     cgroups=$(new_cgroups)
@@ -383,8 +383,8 @@ assert_host_clean() {
     sleep 0.1
     tries=$((tries - 1))
   done
-  echo "host not clean after the test:" >&2
-  printf '%s' "$problems" >&2
+  # Also on fd 3: bats shows it even when the test's stderr is captured.
+  { echo "host not clean after the test:"; printf '%s' "$problems"; } | tee /dev/fd/3 >&2
   return 1
 }
 
