@@ -36,21 +36,27 @@ report() { # harness rc what
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
-    echo "FAILED: $1 ($3, exit $2); the input is in $out/artifacts/ (see the log above)" >&2
+    echo "FAILED: $1 ($3, exit $2): see above; new inputs go to $out/artifacts/" >&2
     echo "  minimize: $1 -minimize_crash=1 -runs=10000 -exact_artifact_path=min.json INPUT" >&2
     echo "  then keep it: cp min.json $regressions/<what-it-is>.json" >&2
   fi
 }
 
-# Every seed and regression file, run once each at full size.
+# Every seed and regression file, run once each at full size; one process
+# per file so every failing input is named, not only the first.
 replay() { # harness
-  list=$(find "$seeds" "$regressions" -type f ! -name '.*' ! -name '*.md' | sort)
-  [ -n "$list" ] || return 0
-  # shellcheck disable=SC2086
-  "$1" -runs=0 -timeout=30 -rss_limit_mb=2048 -error_exitcode=77 $list >"$out/replay.log" 2>&1
-  rc=$?
-  [ $rc -eq 0 ] || tail -n 60 "$out/replay.log" >&2
-  return $rc
+  bad=0
+  for f in $(find "$seeds" "$regressions" -type f ! -name '.*' ! -name '*.md' | sort); do
+    if ! "$1" -runs=1 -timeout=30 -rss_limit_mb=2048 -error_exitcode=77 "$f" >"$out/replay.log" 2>&1; then
+      bad=$((bad + 1))
+      why=$(grep -m1 -E 'property broken|ERROR: [A-Za-z]+Sanitizer|runtime error|ERROR: libFuzzer' \
+        "$out/replay.log")
+      echo "$(basename "$1"): $f: $why" >&2
+      cp "$out/replay.log" "$out/replay-$(basename "$1")-$(basename "$f").log"
+    fi
+  done
+  [ $bad -eq 0 ] || echo "$(basename "$1"): $bad input(s) failed; logs in $out/replay-*.log" >&2
+  [ $bad -eq 0 ]
 }
 
 explore() { # harness seconds
