@@ -146,6 +146,15 @@ child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
   if (child_wait_for (sock, SK_SYNC_GO, f) < 0)
     return -1;
 
+  /* The task's shared namespaces: joined before anything that depends on
+   * them (hostname, sysctls, the sysfs mount of the network namespace). */
+  if (s->join_netns >= 0 && setns (s->join_netns, CLONE_NEWNET) < 0)
+    return sk_child_fail (f, SK_PHASE_NETWORK, errno, "join the task's network namespace");
+  if (s->join_utsns >= 0 && setns (s->join_utsns, CLONE_NEWUTS) < 0)
+    return sk_child_fail (f, SK_PHASE_HOSTNAME, errno, "join the task's uts namespace");
+  if (s->join_ipcns >= 0 && setns (s->join_ipcns, CLONE_NEWIPC) < 0)
+    return sk_child_fail (f, SK_PHASE_SYNC, errno, "join the task's ipc namespace");
+
   /* Only now, inside the cgroup, does a new cgroup namespace root itself
    * at the container's own group. */
   if (unshare (CLONE_NEWCGROUP) < 0)
@@ -263,7 +272,43 @@ child_main (const struct sk_launch_spec *s, int sock)
 /* ---- parent half ------------------------------------------------------- */
 
 static pid_t
+clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err);
+
+/* A shared pid namespace can only be entered at birth: point our
+ * pid_for_children at it around the clone, then back at our own. */
+static pid_t
 clone_child (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err)
+{
+  _cleanup_close_ int own = -1;
+  pid_t pid;
+
+  if (s->join_pidns < 0)
+    return clone_child_in (s, pidfd, in_cgroup, err);
+  own = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (own < 0)
+    return sk_err_set (err, errno, "open `/proc/self/ns/pid`");
+  if (setns (s->join_pidns, CLONE_NEWPID) < 0)
+    return sk_err_set (err, errno, "join the task's pid namespace");
+  pid = clone_child_in (s, pidfd, in_cgroup, err);
+  if (pid == 0)
+    return 0;
+  if (setns (own, CLONE_NEWPID) < 0)
+    {
+      /* Every later child would land in the task's namespace: fatal. */
+      int saved = errno;
+      if (pid > 0)
+        {
+          syscall (SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
+          waitid (P_PIDFD, (id_t) *pidfd, &(siginfo_t){ 0 }, WEXITED);
+          close (*pidfd);
+        }
+      return sk_err_set (err, saved, "return to skiff's own pid namespace");
+    }
+  return pid;
+}
+
+static pid_t
+clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err)
 {
   struct clone_args args;
   int cgfd = s->cgroup != NULL ? sk_cgroup_clone_fd (s->cgroup) : -1;

@@ -32,6 +32,13 @@ struct sk_launch_spec
 {
   const char *name;         /* container name, for messages */
   int namespaces;           /* CLONE_NEW* flags to create; CLONE_NEWCGROUP is always added */
+  /* Namespaces shared by the task's containers, joined instead of created
+   * (-1 = none): net, uts and ipc by the child with setns, pid by the
+   * parent (a process's pid namespace is fixed at its birth). */
+  int join_netns;
+  int join_utsns;
+  int join_ipcns;
+  int join_pidns;
   const char *hostname;     /* with CLONE_NEWUTS */
   struct sk_mount_plan *mounts; /* with CLONE_NEWNS */
   struct sk_cgroup *cgroup; /* the container's group, limits already written */

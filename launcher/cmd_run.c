@@ -30,6 +30,14 @@ run_help (FILE *out)
            "                           exit code 124\n"
            "      --pids-limit N       maximum processes per container (default 4096)\n"
            "      --init               run skiff's init as pid 1 (initProcessEnabled)\n"
+           "      --retry N            run the task again up to N times when it fails\n"
+           "      --retry-on RULE      Batch evaluateOnExit rule, e.g. 'exitCode=1*:RETRY',\n"
+           "                           'reason=OutOfMemory*:EXIT' (repeatable, first match wins;\n"
+           "                           no match retries)\n"
+           "      --no-prefix          container output without the `name | ` prefix\n"
+           "  -q, --quiet              no supervisor event lines on stderr\n"
+           "      --events-file FILE   append every supervisor decision as JSON lines\n"
+           "      --result-file FILE   write the stopped task (stopCode, reason, exit code) as JSON\n"
            "      --allow-unknown-keys unknown task definition keys are warnings, not errors\n"
            "  -h, --help               this text\n"
            "\n"
@@ -99,6 +107,12 @@ cmd_run (struct sk_global *g, int argc, char **argv)
     { "pids-limit", required_argument, NULL, 'P' },
     { "init", no_argument, NULL, 'I' },
     { "allow-unknown-keys", no_argument, NULL, 'U' },
+    { "retry", required_argument, NULL, 'R' },
+    { "retry-on", required_argument, NULL, 'O' },
+    { "no-prefix", no_argument, NULL, 'N' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "events-file", required_argument, NULL, 'E' },
+    { "result-file", required_argument, NULL, 'F' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -113,7 +127,7 @@ cmd_run (struct sk_global *g, int argc, char **argv)
 
   memset (&req, 0, sizeof req);
   req.root = g->root;
-  while ((c = getopt_long (argc, argv, "+:e:c:h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:e:c:qh", opts, NULL)) != -1)
     {
       switch (c)
         {
@@ -151,6 +165,34 @@ cmd_run (struct sk_global *g, int argc, char **argv)
           break;
         case 'U':
           load.unknown_keys_are_warnings = true;
+          break;
+        case 'R':
+          if (sk_retry_count_parse (optarg, &req.retry, &err) < 0)
+            {
+              _cleanup_free_ char *text = sk_err_text (&err);
+              sk_err_free (&err);
+              return sk_usage_error ("run", "--retry: %s", text);
+            }
+          break;
+        case 'O':
+          if (sk_retry_strategy_add_rule (&req.retry, optarg, &err) < 0)
+            {
+              _cleanup_free_ char *text = sk_err_text (&err);
+              sk_err_free (&err);
+              return sk_usage_error ("run", "--retry-on: %s", text);
+            }
+          break;
+        case 'N':
+          req.no_prefix = true;
+          break;
+        case 'q':
+          req.quiet = true;
+          break;
+        case 'E':
+          req.events_file = optarg;
+          break;
+        case 'F':
+          req.result_file = optarg;
           break;
         case 'h':
           run_help (stdout);

@@ -33,7 +33,7 @@ struct log_stream
   int fd;         /* read end, -1 when none */
   size_t used;    /* bytes in buf */
   size_t scanned; /* bytes of buf already searched for a newline */
-  char buf[SK_LOG_LINE_MAX];
+  char buf[SK_LOG_LINE_MAX + 2]; /* + 2: a longest line still fits with its CR LF */
 };
 
 struct sk_log_sink
@@ -372,6 +372,22 @@ emit_line (struct sk_log_sink *s, int stream, const char *text, size_t len, bool
   file_write (s, s->record, rec_len);
 }
 
+/* A line longer than SK_LOG_LINE_MAX goes out in pieces marked partial; the
+ * last piece carries `partial`. */
+static void
+emit_text (struct sk_log_sink *s, int stream, const char *text, size_t len, bool partial,
+           uint64_t now)
+{
+  while (len > SK_LOG_LINE_MAX)
+    {
+      size_t cut = sk_log_cut_point (text, SK_LOG_LINE_MAX);
+      emit_line (s, stream, text, cut, true, now);
+      text += cut;
+      len -= cut;
+    }
+  emit_line (s, stream, text, len, partial, now);
+}
+
 /* Write out the complete lines in the stream's buffer; a buffer full without
  * a newline goes out as a partial record. */
 static void
@@ -391,13 +407,13 @@ split_lines (struct sk_log_sink *s, int stream, uint64_t now)
       text_len = end - start;
       if (text_len > 0 && st->buf[end - 1] == '\r')
         text_len--;
-      emit_line (s, stream, st->buf + start, text_len, false, now);
+      emit_text (s, stream, st->buf + start, text_len, false, now);
       start = end + 1;
       st->scanned = start;
     }
   if (start == 0 && st->used == sizeof st->buf)
     {
-      size_t cut = sk_log_cut_point (st->buf, st->used);
+      size_t cut = sk_log_cut_point (st->buf, SK_LOG_LINE_MAX);
       emit_line (s, stream, st->buf, cut, true, now);
       start = cut;
     }
@@ -413,7 +429,7 @@ stream_finish (struct sk_log_sink *s, int stream, uint64_t now)
   struct log_stream *st = &s->streams[stream - 1];
 
   if (st->used > 0)
-    emit_line (s, stream, st->buf, st->used, true, now);
+    emit_text (s, stream, st->buf, st->used, true, now);
   st->used = st->scanned = 0;
   if (st->fd >= 0)
     close (st->fd);

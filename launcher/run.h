@@ -1,13 +1,14 @@
-/* Running a task in the foreground: prepare, start, watch, stop, clean up.
- * One event loop (signalfd + pidfds + one timerfd on epoll): no sleeping,
- * no polling. */
+/* Running a task in the foreground: state, attempts (task-level retry, in
+ * the spirit of AWS Batch retryStrategy), events, and the final result. */
 #ifndef SKIFF_RUN_H
 #define SKIFF_RUN_H
 
 #include "container.h"
 #include "error.h"
+#include "retry.h"
 #include "task.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sk_run_request
@@ -15,12 +16,17 @@ struct sk_run_request
   struct sk_task *task;
   const char *root;
   struct sk_run_overrides overrides;
-  uint64_t timeout_ms; /* 0 = none */
+  uint64_t timeout_ms;          /* 0 = none; per attempt, as Batch's attemptDurationSeconds */
+  struct sk_retry_strategy retry;
+  bool no_prefix;               /* container output without the `name | ` prefix */
+  bool quiet;                   /* no event lines on stderr */
+  const char *events_file;      /* JSON lines of every supervisor decision; NULL = none */
+  const char *result_file;      /* the stopped task as JSON (DescribeTasks-like); NULL = none */
 };
 
 /* Runs the task to its end. Returns 0 and the exit code skiff should exit
  * with (the essential container's, 124, 130, 143, ...), or -1 when the task
- * could not be started (err carries the exit code, default 125). */
+ * could not be set up (err carries the exit code, default 125). */
 int sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err);
 
 #endif

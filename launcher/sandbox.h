@@ -1,0 +1,29 @@
+/* The namespaces a task's containers share, as ECS awsvpc tasks do: one
+ * network namespace (they reach each other on localhost) and one hostname;
+ * with ipcMode task one IPC namespace, with pidMode task one pid namespace.
+ * skiff holds them by file descriptor; only a shared pid namespace needs a
+ * process (a minimal pid 1, like the ECS pause container). */
+#ifndef SKIFF_SANDBOX_H
+#define SKIFF_SANDBOX_H
+
+#include "error.h"
+#include "task.h"
+
+#include <sys/types.h>
+
+struct sk_sandbox
+{
+  int netns; /* -1 when the task uses the host's network */
+  int utsns;
+  int ipcns; /* -1 unless ipcMode task */
+  int pidns; /* -1 unless pidMode task */
+  pid_t holder; /* pid 1 of the shared pid namespace, 0 when none */
+  int holder_pidfd;
+};
+
+int sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_sandbox *sb,
+                       sk_err_t *err);
+/* Release the namespaces; the pid holder is killed and reaped. */
+void sk_sandbox_destroy (struct sk_sandbox *sb);
+
+#endif

@@ -1,0 +1,958 @@
+/* The supervisor of one task attempt. States of a container:
+ *
+ *   PENDING --deps satisfied--> RUNNING --exit--> (restart policy)
+ *      |                          ^   |             | restart: BACKOFF
+ *      | never satisfiable        |   |             v          |
+ *      v                          |   |          STOPPED  <----+ (task stopping)
+ *   STOPPED (143, reason)         +---+-- restart_at reached --+
+ *
+ * For dependsOn a container in BACKOFF counts as RUNNING: ECS swallows a
+ * restarted exit before the container is marked STOPPED. The task stops
+ * when an essential container is STOPPED, on a signal, on --timeout, or on
+ * an unhealthy essential container with onUnhealthy=stop-task. Stopping
+ * walks the dependency graph backwards: a container is signalled only when
+ * none of its dependents still runs. */
+#include "supervise.h"
+#include "cgroup.h"
+#include "container.h"
+#include "health.h"
+#include "probe.h"
+#include "restart.h"
+#include "sandbox.h"
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum watch_kind
+{
+  W_SIGNAL = 1,
+  W_TIMER,
+  W_EXIT,
+  W_LOG_OUT,
+  W_LOG_ERR,
+  W_PROBE_EXIT,
+  W_PROBE_OUT,
+};
+
+#define WATCH(kind, idx) (((uint64_t) (kind) << 32) | (uint64_t) (idx))
+#define WATCH_KIND(v) ((enum watch_kind) ((v) >> 32))
+#define WATCH_IDX(v) ((size_t) ((v) &0xffffffffu))
+
+struct sup_ctr
+{
+  struct sk_ctr c;
+  bool prepared;
+  struct sk_restart_policy_x policy;
+  struct sk_restart_history history;
+  struct sk_health_state health;
+  struct sk_probe probe;
+  struct sk_log_sink *log;
+  bool backoff;          /* exited, restart decided, waiting for restart_at */
+  uint64_t restart_at;
+  uint64_t next_probe_at;
+  uint64_t kill_at;      /* stop signal sent: SIGKILL due */
+  bool stop_sent;
+  bool killed;
+  bool unhealthy_kill;   /* being stopped because its health check failed */
+};
+
+struct sup
+{
+  const struct sk_attempt_env *env;
+  const struct sk_task *task;
+  struct sk_task_ctx ctx;
+  struct sk_cgroup *task_cgroup;
+  struct sk_sandbox sb;
+  struct sk_log_opts log_opts;
+  size_t n;
+  struct sup_ctr *v;
+  struct sk_container_status *st;
+  int epfd;
+  int timerfd;
+
+  bool stopping;
+  bool force_kill;
+  enum sk_stop_cause cause;
+  size_t ended_by; /* index of the container whose exit/health stopped the task */
+  int signal;
+};
+
+uint64_t
+sk_monotonic_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+random_u64 (void)
+{
+  uint64_t r = 0;
+  if (getrandom (&r, sizeof r, GRND_NONBLOCK) != (ssize_t) sizeof r)
+    r = sk_monotonic_ms () * 0x9e3779b97f4a7c15ULL;
+  return r;
+}
+
+static const char *
+name_of (const struct sup *s, size_t i)
+{
+  return s->task->containers[i].name;
+}
+
+static void
+watch_fd (struct sup *s, int fd, uint64_t tag)
+{
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+  if (fd >= 0)
+    epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+unwatch_fd (struct sup *s, int fd)
+{
+  if (fd >= 0)
+    epoll_ctl (s->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void
+note (struct sup *s, size_t i, const char *text)
+{
+  if (s->v[i].log != NULL)
+    sk_log_sink_note (s->v[i].log, text, sk_log_now ());
+}
+
+/* ---- starting -------------------------------------------------------------- */
+
+static int
+open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
+{
+  struct sup_ctr *sc = &s->v[i];
+  int out = -1, errfd = -1;
+
+  if (sk_log_sink_pipe (sc->log, SK_LOG_STDOUT, &out, err) < 0)
+    return -1;
+  if (sk_log_sink_pipe (sc->log, SK_LOG_STDERR, &errfd, err) < 0)
+    {
+      close (out);
+      return -1;
+    }
+  watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
+  watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDERR), WATCH (W_LOG_ERR, i));
+  sc->c.spec.stdio[1] = out;
+  sc->c.spec.stdio[2] = errfd;
+  return 0;
+}
+
+static void
+close_container_ends (struct sup_ctr *sc)
+{
+  /* The container holds its copies; ours would keep the pipes from ever
+   * reaching end-of-file. */
+  for (int k = 1; k <= 2; k++)
+    if (sc->c.spec.stdio[k] > 2)
+      {
+        close (sc->c.spec.stdio[k]);
+        sc->c.spec.stdio[k] = -1;
+      }
+}
+
+static void stop_task (struct sup *s, enum sk_stop_cause cause, size_t by);
+
+static void
+start_container (struct sup *s, size_t i, uint64_t now)
+{
+  struct sup_ctr *sc = &s->v[i];
+  sk_err_t err = NULL;
+  struct sk_jw w;
+
+  if (open_log_pipes (s, i, &err) < 0 || sk_ctr_start (&sc->c, &err) < 0)
+    {
+      close_container_ends (sc);
+      _cleanup_free_ char *text = sk_err_text (&err);
+      int code = err != NULL && err->exitcode != 0 ? err->exitcode : 125;
+      sk_err_free (&err);
+      s->st[i].state = SK_RUN_STOPPED;
+      s->st[i].exit_known = code != 125;
+      s->st[i].exit_code = code;
+      free (sc->c.reason);
+      sc->c.reason = xasprintf ("CannotStartContainerError: %s", text);
+      sk_event_begin (s->env->events, &w, name_of (s, i), "start-failed");
+      sk_jw_kv_string (&w, "reason", sc->c.reason);
+      sk_jw_kv_int (&w, "exitCode", code);
+      sk_event_end (s->env->events, &w, "container %s: %s", name_of (s, i), text);
+      if (s->task->containers[i].essential)
+        stop_task (s, SK_STOP_FAILED_TO_START, i);
+      return;
+    }
+  close_container_ends (sc);
+  watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
+  s->st[i].state = SK_RUN_RUNNING;
+  s->st[i].ever_started = true;
+  s->st[i].started_ms = now;
+  s->st[i].exit_known = false;
+  s->st[i].health = SK_HEALTH_UNKNOWN;
+  sk_health_reset (&sc->health);
+  sc->backoff = false;
+  sc->stop_sent = sc->killed = sc->unhealthy_kill = false;
+  sc->kill_at = 0;
+  sk_restart_history_record_start (&sc->history, now);
+  sc->next_probe_at = s->task->containers[i].health_check.present
+                          ? sk_health_next_probe_ms (&sc->health,
+                                                     &s->task->containers[i].health_check, now)
+                          : 0;
+  sk_event_begin (s->env->events, &w, name_of (s, i), "started");
+  sk_jw_kv_int (&w, "pid", sc->c.pid);
+  sk_jw_kv_uint (&w, "startCount", sc->history.n_starts);
+  sk_event_end (s->env->events, &w, sc->history.n_starts > 1 ? "container %s: restarted (start %u)"
+                                                              : NULL,
+                name_of (s, i), sc->history.n_starts);
+}
+
+/* Start what dependsOn allows; mark what it never will. */
+static void
+schedule (struct sup *s, uint64_t now, uint64_t *deps_deadline)
+{
+  struct sk_deps_plan plan;
+
+  *deps_deadline = 0;
+  if (s->stopping)
+    return;
+  sk_deps_evaluate (s->task, s->st, now, &plan);
+  for (size_t i = 0; i < s->n && !s->stopping; i++)
+    {
+      if (plan.never_start[i] && s->st[i].state == SK_RUN_PENDING)
+        {
+          struct sk_jw w;
+          s->st[i].state = SK_RUN_STOPPED;
+          s->st[i].exit_known = true;
+          s->st[i].exit_code = 143; /* what the ECS agent reports for a blocked container */
+          free (s->v[i].c.reason);
+          s->v[i].c.reason = xstrdup (plan.reason[i] ? plan.reason[i] : "dependency failed");
+          sk_event_begin (s->env->events, &w, name_of (s, i), "dependency-failed");
+          sk_jw_kv_string (&w, "reason", s->v[i].c.reason);
+          sk_event_end (s->env->events, &w, "container %s: not started: %s", name_of (s, i),
+                        s->v[i].c.reason);
+          if (s->task->containers[i].essential)
+            stop_task (s, SK_STOP_FAILED_TO_START, i);
+        }
+    }
+  for (size_t i = 0; i < s->n && !s->stopping; i++)
+    if (plan.may_start[i] && s->st[i].state == SK_RUN_PENDING)
+      start_container (s, i, now);
+  if (plan.has_deadline)
+    *deps_deadline = plan.deadline_ms;
+  sk_deps_plan_clear (&plan);
+}
+
+/* ---- stopping -------------------------------------------------------------- */
+
+static void
+signal_container (struct sup *s, size_t i, int sig)
+{
+  if (s->v[i].c.pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, s->v[i].c.pidfd, sig, NULL, 0);
+}
+
+static void
+kill_container (struct sup *s, size_t i, const char *why)
+{
+  struct sup_ctr *sc = &s->v[i];
+  sk_err_t err = NULL;
+  struct sk_jw w;
+
+  sc->killed = true;
+  sk_event_begin (s->env->events, &w, name_of (s, i), "kill");
+  sk_jw_kv_string (&w, "reason", why);
+  sk_event_end (s->env->events, &w, "container %s %s: SIGKILL to its cgroup", name_of (s, i), why);
+  /* The whole cgroup: nothing of the container may linger. */
+  if (sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
+    {
+      sk_err_free (&err);
+      signal_container (s, i, SIGKILL);
+    }
+}
+
+static void
+send_stop (struct sup *s, size_t i, uint64_t now)
+{
+  struct sup_ctr *sc = &s->v[i];
+  struct sk_jw w;
+
+  sc->stop_sent = true;
+  sc->kill_at = now + (uint64_t) s->task->containers[i].stop_timeout * 1000;
+  signal_container (s, i, sc->c.stop_signal);
+  sk_event_begin (s->env->events, &w, name_of (s, i), "stop");
+  sk_jw_kv_string (&w, "signal", sigabbrev_np (sc->c.stop_signal));
+  sk_jw_kv_uint (&w, "stopTimeout", s->task->containers[i].stop_timeout);
+  sk_event_end (s->env->events, &w, NULL);
+}
+
+/* Signal every running container none of whose dependents still runs. */
+static void
+advance_stop (struct sup *s, uint64_t now)
+{
+  for (size_t i = 0; i < s->n; i++)
+    {
+      struct sup_ctr *sc = &s->v[i];
+      if (s->st[i].state == SK_RUN_PENDING)
+        {
+          s->st[i].state = SK_RUN_STOPPED;
+          continue;
+        }
+      if (sc->backoff)
+        {
+          /* A pending restart is cancelled by the task's stop. */
+          sc->backoff = false;
+          s->st[i].state = SK_RUN_STOPPED;
+          continue;
+        }
+      if (s->st[i].state != SK_RUN_RUNNING || sc->stop_sent)
+        continue;
+      if (s->force_kill || sk_deps_may_stop (s->task, s->st, i))
+        send_stop (s, i, now);
+    }
+}
+
+static void
+stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
+{
+  struct sk_jw w;
+
+  if (s->stopping)
+    return;
+  s->stopping = true;
+  s->cause = cause;
+  s->ended_by = by;
+  sk_event_begin (s->env->events, &w, by < s->n ? name_of (s, by) : NULL, "task-stopping");
+  sk_jw_kv_string (&w, "stopCode", sk_stop_code (cause));
+  sk_jw_kv_string (&w, "stoppedReason", sk_stopped_reason (cause));
+  sk_event_end (s->env->events, &w, "stopping the task (%s)", sk_stop_code (cause));
+  advance_stop (s, sk_monotonic_ms ());
+}
+
+/* ---- exits ----------------------------------------------------------------- */
+
+static void
+drain_logs (struct sup *s, size_t i)
+{
+  struct sup_ctr *sc = &s->v[i];
+
+  /* Every writer is gone with the container's pid namespace: what is left
+   * in the pipes belongs to this run and is flushed before anything else
+   * (a restart reopens the pipes). */
+  for (int stream = SK_LOG_STDOUT; stream <= SK_LOG_STDERR; stream++)
+    for (int rounds = 0; rounds < 64 && sk_log_fd (sc->log, stream) >= 0; rounds++)
+      {
+        int fd = sk_log_fd (sc->log, stream);
+        unwatch_fd (s, fd);
+        if (sk_log_sink_drain (sc->log, stream, sk_log_now ()) != 0)
+          break;
+        watch_fd (s, fd, WATCH (stream == SK_LOG_STDOUT ? W_LOG_OUT : W_LOG_ERR, i));
+        break;
+      }
+}
+
+static void
+on_exit_of (struct sup *s, size_t i, uint64_t now)
+{
+  struct sup_ctr *sc = &s->v[i];
+  struct sk_restart_decision d;
+  struct sk_exit_event ev;
+  siginfo_t info;
+  uint64_t oom_after = 0;
+  sk_err_t err = NULL;
+  struct sk_jw w;
+
+  memset (&info, 0, sizeof info);
+  if (waitid (P_PIDFD, (id_t) sc->c.pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
+    return;
+  unwatch_fd (s, sc->c.pidfd);
+  close (sc->c.pidfd);
+  sc->c.pidfd = -1;
+  sk_probe_abort (&sc->probe);
+
+  /* In a shared pid namespace the container's other processes outlive its
+   * main one: they go with it. */
+  if (s->sb.pidns >= 0 && sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
+    sk_err_free (&err);
+  drain_logs (s, i);
+
+  memset (&ev, 0, sizeof ev);
+  ev.exit_known = true;
+  if (info.si_code == CLD_EXITED)
+    ev.exit_code = info.si_status;
+  else
+    ev.signal = info.si_status;
+  sc->c.exit_code = sk_wait_status_to_code (info.si_code, info.si_status);
+  sc->c.oom_killed = false;
+  if (sk_cgroup_oom_kills (sc->c.cgroup, &oom_after, &err) < 0)
+    sk_err_free (&err);
+  else if (oom_after > sc->c.oom_kills_before)
+    sc->c.oom_killed = true;
+  free (sc->c.reason);
+  sc->c.reason = sc->c.oom_killed ? xstrdup ("OutOfMemoryError: Container killed due to memory usage")
+                 : sc->unhealthy_kill ? xstrdup ("Container failed its health check")
+                                      : NULL;
+  ev.oom = sc->c.oom_killed;
+  ev.unhealthy = sc->unhealthy_kill;
+  ev.task_stopping = s->stopping;
+
+  d = sk_restart_decide (&sc->policy, &sc->history, &ev, now, random_u64 ());
+  sk_restart_history_record_decision (&sc->history, &d, now);
+
+  sk_event_begin (s->env->events, &w, name_of (s, i), "exit");
+  sk_jw_kv_int (&w, "exitCode", sc->c.exit_code);
+  if (ev.signal)
+    sk_jw_kv_string (&w, "signal", sigabbrev_np (ev.signal));
+  sk_jw_kv_bool (&w, "oomKilled", sc->c.oom_killed);
+  if (sc->c.reason)
+    sk_jw_kv_string (&w, "reason", sc->c.reason);
+  sk_jw_kv_string (&w, "decision", d.restart ? "restart" : "stop");
+  sk_jw_kv_string (&w, "rule", d.rule);
+  if (d.restart)
+    {
+      sk_jw_kv_uint (&w, "restartAttempt", d.attempt);
+      sk_jw_kv_uint (&w, "maxAttempts", d.max_attempts);
+      sk_jw_kv_uint (&w, "delayMs", d.delay_ms);
+    }
+  sk_jw_kv_string (&w, "why", d.reason);
+  sk_event_end (s->env->events, &w, "container %s exited with %d%s%s%s", name_of (s, i),
+                sc->c.exit_code, sc->c.oom_killed ? " (OutOfMemoryError)" : "",
+                d.restart || sk_restart_policy_restarts_anything (&sc->policy) ? ": " : "",
+                d.restart || sk_restart_policy_restarts_anything (&sc->policy) ? d.reason : "");
+  if (sc->c.oom_killed && !d.restart)
+    note (s, i, "OutOfMemoryError: Container killed due to memory usage");
+
+  if (d.restart && !s->stopping)
+    {
+      sc->backoff = true;
+      sc->restart_at = now + d.delay_ms;
+      sc->next_probe_at = 0;
+      return; /* stays RUNNING for the dependency graph */
+    }
+  s->st[i].state = SK_RUN_STOPPED;
+  s->st[i].exit_known = true;
+  s->st[i].exit_code = sc->c.exit_code;
+  if (s->stopping)
+    advance_stop (s, now);
+  else if (s->task->containers[i].essential)
+    stop_task (s, sc->unhealthy_kill ? SK_STOP_UNHEALTHY : SK_STOP_ESSENTIAL_EXITED, i);
+}
+
+/* ---- health ---------------------------------------------------------------- */
+
+static void
+on_probe_done (struct sup *s, size_t i, uint64_t now)
+{
+  struct sup_ctr *sc = &s->v[i];
+  const struct sk_container *def = &s->task->containers[i];
+  struct sk_probe_result r;
+  struct sk_health_change ch;
+  struct sk_jw w;
+
+  if (!sk_probe_finish (&sc->probe, now, &r))
+    return;
+  ch = sk_health_on_result (&sc->health, &def->health_check, &r, now, s->st[i].started_ms);
+  s->st[i].health = ch.status;
+  sc->next_probe_at = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
+  if (!ch.changed)
+    return;
+  sk_event_begin (s->env->events, &w, name_of (s, i), "health");
+  sk_jw_kv_string (&w, "status", sk_health_status_name (ch.status));
+  sk_jw_kv_string (&w, "previous", sk_health_status_name (ch.previous));
+  sk_jw_kv_int (&w, "exitCode", r.exit_code);
+  sk_jw_kv_bool (&w, "timedOut", r.timed_out);
+  sk_jw_key (&w, "output");
+  sk_jw_string_n (&w, r.output ? r.output : "", r.output ? r.output_len : 0);
+  sk_event_end (s->env->events, &w, "container %s is %s", def->name,
+                sk_health_status_name (ch.status));
+  if (ch.status != SK_HEALTH_UNHEALTHY || s->stopping)
+    return;
+  switch (sc->policy.on_unhealthy)
+    {
+    case SK_UNHEALTHY_RESTART:
+      sc->unhealthy_kill = true;
+      send_stop (s, i, now);
+      break;
+    case SK_UNHEALTHY_STOP_TASK:
+      if (def->essential)
+        stop_task (s, SK_STOP_UNHEALTHY, i);
+      else
+        {
+          sc->unhealthy_kill = true;
+          send_stop (s, i, now);
+        }
+      break;
+    case SK_UNHEALTHY_NONE:
+    default:
+      break;
+    }
+}
+
+static void
+start_probe (struct sup *s, size_t i, uint64_t now)
+{
+  struct sup_ctr *sc = &s->v[i];
+  const struct sk_container *def = &s->task->containers[i];
+  sk_err_t err = NULL;
+
+  sc->next_probe_at = 0;
+  if (sk_probe_start (&sc->probe, &sc->c, &def->health_check, now, &err) < 0)
+    {
+      /* A probe that cannot even start is a failed probe. */
+      _cleanup_free_ char *text = sk_err_text (&err);
+      struct sk_probe_result r = { .start_ms = now, .exit_code = -1, .output = text,
+                                   .output_len = strlen (text) };
+      struct sk_health_change ch
+          = sk_health_on_result (&sc->health, &def->health_check, &r, now, s->st[i].started_ms);
+      sk_err_free (&err);
+      s->st[i].health = ch.status;
+      sc->next_probe_at
+          = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
+      return;
+    }
+  watch_fd (s, sc->probe.pidfd, WATCH (W_PROBE_EXIT, i));
+  watch_fd (s, sc->probe.out_fd, WATCH (W_PROBE_OUT, i));
+}
+
+/* ---- timers ---------------------------------------------------------------- */
+
+static uint64_t
+earliest (uint64_t a, uint64_t b)
+{
+  if (a == 0)
+    return b;
+  if (b == 0)
+    return a;
+  return a < b ? a : b;
+}
+
+static void
+on_timers (struct sup *s, uint64_t now)
+{
+  if (!s->stopping && s->env->deadline_ms != 0 && now >= s->env->deadline_ms)
+    stop_task (s, SK_STOP_TIMEOUT, SIZE_MAX);
+  for (size_t i = 0; i < s->n; i++)
+    {
+      struct sup_ctr *sc = &s->v[i];
+      if (sc->backoff && !s->stopping && now >= sc->restart_at)
+        start_container (s, i, now);
+      if (sc->stop_sent && !sc->killed && s->st[i].state == SK_RUN_RUNNING && !sc->backoff
+          && now >= sc->kill_at)
+        kill_container (s, i, "did not stop within its stopTimeout");
+      if (sc->probe.pid > 0 && now >= sc->probe.deadline_ms)
+        sk_probe_timeout (&sc->probe);
+      if (sc->next_probe_at != 0 && now >= sc->next_probe_at && sc->probe.pid <= 0
+          && s->st[i].state == SK_RUN_RUNNING && !sc->backoff && !s->stopping)
+        start_probe (s, i, now);
+    }
+}
+
+static void
+arm_timer (struct sup *s, uint64_t deps_deadline)
+{
+  struct itimerspec its;
+  uint64_t at = deps_deadline;
+
+  if (!s->stopping)
+    at = earliest (at, s->env->deadline_ms);
+  for (size_t i = 0; i < s->n; i++)
+    {
+      struct sup_ctr *sc = &s->v[i];
+      if (sc->backoff && !s->stopping)
+        at = earliest (at, sc->restart_at ? sc->restart_at : 1);
+      if (sc->stop_sent && !sc->killed && !sc->backoff && s->st[i].state == SK_RUN_RUNNING)
+        at = earliest (at, sc->kill_at ? sc->kill_at : 1);
+      if (sc->probe.pid > 0 && !sc->probe.timed_out)
+        at = earliest (at, sc->probe.deadline_ms);
+      if (sc->next_probe_at != 0 && !s->stopping)
+        at = earliest (at, sc->next_probe_at);
+    }
+  memset (&its, 0, sizeof its);
+  if (at != 0)
+    {
+      its.it_value.tv_sec = (time_t) (at / 1000);
+      its.it_value.tv_nsec = (long) (at % 1000) * 1000000L;
+    }
+  timerfd_settime (s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static void
+on_signal (struct sup *s, uint64_t now)
+{
+  struct signalfd_siginfo si;
+
+  while (read (s->env->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+    {
+      struct sk_jw w;
+      int sig = (int) si.ssi_signo;
+
+      sk_event_begin (s->env->events, &w, NULL, "signal");
+      sk_jw_kv_string (&w, "signal", sigabbrev_np (sig));
+      sk_event_end (s->env->events, &w, "received SIG%s%s", sigabbrev_np (sig),
+                    s->stopping ? ", killing everything now" : "");
+      if (!s->stopping)
+        {
+          s->signal = sig;
+          stop_task (s, SK_STOP_USER_INITIATED, SIZE_MAX);
+        }
+      else
+        {
+          /* A second Ctrl-C means now, as docker compose does. */
+          s->force_kill = true;
+          advance_stop (s, now);
+          for (size_t i = 0; i < s->n; i++)
+            if (s->st[i].state == SK_RUN_RUNNING && !s->v[i].backoff && !s->v[i].killed)
+              kill_container (s, i, "stop requested again");
+        }
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+static bool
+all_stopped (const struct sup *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (s->st[i].state != SK_RUN_STOPPED)
+      return false;
+  return true;
+}
+
+static void
+loop (struct sup *s)
+{
+  uint64_t deps_deadline = 0;
+
+  schedule (s, sk_monotonic_ms (), &deps_deadline);
+  while (!all_stopped (s))
+    {
+      struct epoll_event evs[16];
+      int n;
+
+      arm_timer (s, deps_deadline);
+      n = epoll_wait (s->epfd, evs, 16, -1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          /* Cannot watch any more: nothing may run unsupervised. */
+          for (size_t i = 0; i < s->n; i++)
+            if (s->v[i].c.pidfd >= 0)
+              {
+                kill_container (s, i, "lost its supervisor's event loop");
+                waitid (P_PIDFD, (id_t) s->v[i].c.pidfd, &(siginfo_t){ 0 }, WEXITED);
+              }
+          for (size_t i = 0; i < s->n; i++)
+            s->st[i].state = SK_RUN_STOPPED;
+          return;
+        }
+      uint64_t now = sk_monotonic_ms ();
+      for (int k = 0; k < n; k++)
+        {
+          uint64_t tag = evs[k].data.u64;
+          size_t i = WATCH_IDX (tag);
+          switch (WATCH_KIND (tag))
+            {
+            case W_SIGNAL:
+              on_signal (s, now);
+              break;
+            case W_TIMER:
+              {
+                uint64_t expirations;
+                if (read (s->timerfd, &expirations, sizeof expirations) < 0)
+                  (void) 0;
+                on_timers (s, now);
+                break;
+              }
+            case W_EXIT:
+              on_exit_of (s, i, now);
+              break;
+            case W_LOG_OUT:
+            case W_LOG_ERR:
+              {
+                int stream = WATCH_KIND (tag) == W_LOG_OUT ? SK_LOG_STDOUT : SK_LOG_STDERR;
+                int fd = sk_log_fd (s->v[i].log, stream);
+                if (fd < 0)
+                  break;
+                if (sk_log_sink_drain (s->v[i].log, stream, sk_log_now ()) != 0)
+                  unwatch_fd (s, fd); /* closed by the drain: already gone from epoll */
+                break;
+              }
+            case W_PROBE_OUT:
+              if (sk_probe_read (&s->v[i].probe) != 0)
+                unwatch_fd (s, s->v[i].probe.out_fd);
+              break;
+            case W_PROBE_EXIT:
+              unwatch_fd (s, s->v[i].probe.pidfd);
+              unwatch_fd (s, s->v[i].probe.out_fd);
+              on_probe_done (s, i, now);
+              break;
+            }
+        }
+      schedule (s, now, &deps_deadline);
+    }
+}
+
+/* ---- set-up and teardown --------------------------------------------------- */
+
+static int
+create_task_cgroup (struct sup *s, sk_err_t *err)
+{
+  struct sk_cgroup_limits lim;
+  _cleanup_free_ char *path = sk_task_cgroup_path (s->env->task_id, NULL);
+
+  memset (&lim, 0, sizeof lim);
+  lim.swappiness = -1;
+  lim.memory_max = (uint64_t) s->task->memory * 1024 * 1024;
+  if (s->task->cpu != 0)
+    {
+      /* Task cpu is a hard quota: 1024 units = one CPU per period. */
+      lim.cpu_period_us = 100000;
+      lim.cpu_quota_us = (uint64_t) s->task->cpu * lim.cpu_period_us / 1024;
+      if (lim.cpu_quota_us < 1000)
+        lim.cpu_quota_us = 1000;
+    }
+  return sk_cgroup_create (path, &lim, &s->task_cgroup, err);
+}
+
+static const char *
+task_hostname (const struct sup *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (s->task->containers[i].hostname != NULL)
+      return s->task->containers[i].hostname;
+  return s->env->task_id;
+}
+
+static int
+prepare (struct sup *s, sk_err_t *err)
+{
+  _cleanup_free_ char *log_dir = xasprintf ("%s/logs", s->env->task_path);
+
+  if (mkdir (log_dir, 0700) < 0 && errno != EEXIST)
+    return sk_err_set (err, errno, "mkdir `%s`", log_dir);
+  if (create_task_cgroup (s, err) < 0)
+    return -1;
+  if (sk_sandbox_create (s->task, task_hostname (s), &s->sb, err) < 0)
+    return -1;
+  s->ctx.task = s->task;
+  s->ctx.root = s->env->req->root;
+  s->ctx.task_id = s->env->task_id;
+  s->ctx.task_path = s->env->task_path;
+  s->ctx.cache_dir = s->env->cache_dir;
+  s->ctx.task_cgroup = s->task_cgroup;
+  s->ctx.die_with_parent = true;
+
+  for (size_t i = 0; i < s->n; i++)
+    {
+      struct sup_ctr *sc = &s->v[i];
+      const struct sk_container *def = &s->task->containers[i];
+      struct sk_diags diags = { 0 };
+      struct sk_log_opts lo = s->log_opts;
+
+      if (sk_restart_policy_from_container (def, &sc->policy, &diags) < 0)
+        {
+          sk_err_set (err, 0, "%s", diags.n > 0 ? diags.v[0].text : "invalid restart policy");
+          sk_diags_clear (&diags);
+          return sk_err_wrap (err, "container %s", def->name);
+        }
+      sk_diags_clear (&diags);
+      if (sk_log_opts_apply_config (&lo, &def->log_configuration, err) < 0
+          || sk_log_sink_open (log_dir, def->name, (unsigned) i, &lo, &sc->log, err) < 0)
+        return sk_err_wrap (err, "container %s: logs", def->name);
+      if (sk_ctr_prepare (&sc->c, &s->ctx, def, &s->env->req->overrides, err) < 0)
+        return sk_err_wrap (err, "container %s", def->name);
+      sc->prepared = true;
+      sc->c.spec.join_netns = s->sb.netns;
+      sc->c.spec.join_utsns = s->sb.utsns;
+      sc->c.spec.join_ipcns = s->sb.ipcns;
+      sc->c.spec.join_pidns = s->sb.pidns;
+      /* What the task shares is joined, not created. */
+      sc->c.spec.namespaces &= ~(CLONE_NEWNET | CLONE_NEWUTS);
+      if (s->sb.ipcns >= 0)
+        sc->c.spec.namespaces &= ~CLONE_NEWIPC;
+      if (s->sb.pidns >= 0)
+        sc->c.spec.namespaces &= ~CLONE_NEWPID;
+      sc->c.spec.hostname = NULL;
+      sk_probe_init (&sc->probe);
+    }
+  return 0;
+}
+
+static void
+teardown (struct sup *s)
+{
+  sk_err_t err = NULL;
+
+  for (size_t i = 0; i < s->n; i++)
+    {
+      struct sup_ctr *sc = &s->v[i];
+      sk_probe_abort (&sc->probe);
+      if (sc->c.pidfd >= 0)
+        {
+          /* Only on a set-up failure: nothing else leaves one running. */
+          if (sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
+            sk_err_free (&err);
+          syscall (SYS_pidfd_send_signal, sc->c.pidfd, SIGKILL, NULL, 0);
+          waitid (P_PIDFD, (id_t) sc->c.pidfd, &(siginfo_t){ 0 }, WEXITED);
+        }
+      if (sc->log != NULL)
+        {
+          drain_logs (s, i);
+          sk_log_sink_close (sc->log);
+          sc->log = NULL;
+        }
+      if (sc->prepared && sk_ctr_destroy (&sc->c, &err) < 0)
+        {
+          sk_err_wrap (&err, "container %s: cleanup", name_of (s, i));
+          sk_err_print (&err);
+          sk_err_free (&err);
+        }
+      sk_ctr_clear (&sc->c);
+      sk_restart_policy_x_clear (&sc->policy);
+    }
+  sk_sandbox_destroy (&s->sb);
+  if (s->task_cgroup != NULL)
+    {
+      if (sk_cgroup_destroy (s->task_cgroup, &err) < 0)
+        {
+          sk_err_print (&err);
+          sk_err_free (&err);
+        }
+      sk_cgroup_free (s->task_cgroup);
+      s->task_cgroup = NULL;
+    }
+  if (s->timerfd >= 0)
+    close (s->timerfd);
+  if (s->epfd >= 0)
+    close (s->epfd);
+  free (s->v);
+  free (s->st);
+}
+
+static void
+fill_outcome (const struct sup *s, struct sk_attempt_outcome *out)
+{
+  memset (out, 0, sizeof *out);
+  out->cause = s->cause;
+  snprintf (out->stopped_reason, sizeof out->stopped_reason, "%s", sk_stopped_reason (s->cause));
+  if (s->ended_by < s->n && s->v[s->ended_by].c.reason != NULL)
+    snprintf (out->container_reason, sizeof out->container_reason, "%s",
+              s->v[s->ended_by].c.reason);
+  switch (s->cause)
+    {
+    case SK_STOP_TIMEOUT:
+      out->exit_code = 124;
+      out->timed_out = true;
+      break;
+    case SK_STOP_USER_INITIATED:
+      out->exit_code = 128 + s->signal;
+      out->interrupted = true;
+      out->signal = s->signal;
+      break;
+    case SK_STOP_FAILED_TO_START:
+      out->exit_code = 125;
+      if (s->ended_by < s->n && s->st[s->ended_by].exit_known
+          && (s->st[s->ended_by].exit_code == 126 || s->st[s->ended_by].exit_code == 127))
+        out->exit_code = s->st[s->ended_by].exit_code;
+      break;
+    case SK_STOP_UNHEALTHY:
+      out->has_container_exit = true;
+      out->exit_code = s->st[s->ended_by].exit_code != 0 ? s->st[s->ended_by].exit_code : 1;
+      break;
+    case SK_STOP_ESSENTIAL_EXITED:
+    default:
+      out->has_container_exit = true;
+      out->exit_code = s->ended_by < s->n ? s->st[s->ended_by].exit_code : 0;
+      break;
+    }
+}
+
+int
+sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcome *out,
+                      sk_err_t *err)
+{
+  struct sup s;
+  struct sk_jw w;
+  int ret = -1;
+
+  memset (&s, 0, sizeof s);
+  s.env = env;
+  s.task = env->req->task;
+  s.n = s.task->n_containers;
+  s.ended_by = SIZE_MAX;
+  s.sb.netns = s.sb.utsns = s.sb.ipcns = s.sb.pidns = s.sb.holder_pidfd = -1;
+  s.v = xzalloc (s.n * sizeof *s.v);
+  s.st = xzalloc (s.n * sizeof *s.st);
+  for (size_t i = 0; i < s.n; i++)
+    {
+      s.v[i].c.seccomp_fd = -1;
+      s.v[i].c.pidfd = -1;
+      sk_probe_init (&s.v[i].probe);
+    }
+  sk_log_opts_init (&s.log_opts);
+  s.log_opts.prefix = !env->req->no_prefix;
+  s.log_opts.name_width = sk_log_name_width (s.task);
+
+  s.epfd = epoll_create1 (EPOLL_CLOEXEC);
+  s.timerfd = timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (s.epfd < 0 || s.timerfd < 0)
+    {
+      sk_err_set (err, errno, "epoll/timerfd");
+      goto out;
+    }
+  watch_fd (&s, env->sigfd, WATCH (W_SIGNAL, 0));
+  watch_fd (&s, s.timerfd, WATCH (W_TIMER, 0));
+
+  if (prepare (&s, err) < 0)
+    goto out;
+  loop (&s);
+  fill_outcome (&s, out);
+  sk_event_begin (env->events, &w, s.ended_by < s.n ? name_of (&s, s.ended_by) : NULL,
+                  "task-stopped");
+  sk_jw_kv_string (&w, "stopCode", sk_stop_code (s.cause));
+  sk_jw_kv_string (&w, "stoppedReason", out->stopped_reason);
+  sk_jw_kv_int (&w, "exitCode", out->exit_code);
+  sk_jw_key (&w, "containers");
+  sk_jw_begin_array (&w);
+  for (size_t i = 0; i < s.n; i++)
+    {
+      sk_jw_begin_object (&w);
+      sk_jw_kv_string (&w, "name", name_of (&s, i));
+      if (s.st[i].exit_known)
+        sk_jw_kv_int (&w, "exitCode", s.st[i].exit_code);
+      else
+        sk_jw_kv_string (&w, "exitCode", NULL);
+      sk_jw_kv_string (&w, "reason", s.v[i].c.reason);
+      sk_jw_kv_uint (&w, "restartCount", s.v[i].history.restart_count);
+      sk_jw_kv_string (&w, "healthStatus", sk_health_status_name (s.st[i].health));
+      sk_jw_end_object (&w);
+    }
+  sk_jw_end_array (&w);
+  sk_event_end (env->events, &w, NULL);
+  ret = 0;
+out:
+  teardown (&s);
+  return ret;
+}
