@@ -100,7 +100,8 @@ static int
 make_image (const char *image)
 {
   static const char *const dirs[] = { "", "/bin", "/etc", "/proc", "/sys", "/dev", "/tmp" };
-  static const char *const applets[] = { "sh", "sleep", "cat", "id", "hostname", "pwd", "echo" };
+  static const char *const applets[]
+      = { "sh", "sleep", "cat", "id", "hostname", "pwd", "echo", "ls" };
 
   for (size_t i = 0; i < SK_ARRAY_SIZE (dirs); i++)
     {
@@ -638,6 +639,75 @@ test_missing_cwd_fails_at_chdir (void **state)
   assert_int_equal (err->errnum, ENOENT);
 }
 
+/* Nothing of the caller leaks in: only 0, 1 and 2 are open (ls itself
+ * opens one more for the directory it lists). */
+static void
+test_no_fd_of_the_caller_leaks (void **state)
+{
+  char *argv[] = { (char *)"ls", (char *)"/proc/self/fd", NULL };
+  _cleanup_free_ char *out = NULL;
+  int leaky = open ("/", O_RDONLY | O_DIRECTORY); /* deliberately without O_CLOEXEC */
+  int n = 0;
+
+  (void)state;
+  assert_true (leaky >= 0);
+  if (!ct.ready)
+    {
+      close (leaky);
+      skip ();
+    }
+  assert_int_equal (run (argv, &out), 0);
+  close (leaky);
+  for (char *line = strtok (out, "\n"); line != NULL; line = strtok (NULL, "\n"))
+    n++;
+  if (n > 4)
+    fail_msg ("fds open in the container: %s", out);
+}
+
+/* A target that shares every namespace with us (networkMode host, no pid
+ * namespace): nothing to join, the process runs beside it. */
+static void
+test_target_sharing_our_namespaces (void **state)
+{
+  char *argv[] = { (char *)"/bin/busybox", (char *)"hostname", NULL };
+  struct sk_exec_spec s;
+  struct run opt = { 0 };
+  _cleanup_err_ sk_err_t err = NULL;
+  _cleanup_free_ char *out = NULL;
+  char host[256] = { 0 };
+  int fds[2], pidfd = -1;
+  pid_t sleeper, pid = 0;
+
+  (void)state;
+  REQUIRE_CONTAINER ();
+  sleeper = fork ();
+  assert_true (sleeper >= 0);
+  if (sleeper == 0)
+    {
+      pause ();
+      _exit (0);
+    }
+  assert_int_equal (pipe2 (fds, O_CLOEXEC), 0);
+  fill_spec (&s, argv, &opt, fds[1]);
+  s.target_pid = sleeper;
+  s.target_pidfd = (int)syscall (SYS_pidfd_open, sleeper, 0);
+  s.cgroup = NULL;
+  s.seccomp_fd = -1;
+  s.creds.caps = sk_caps_held ();
+  assert_true (s.target_pidfd >= 0);
+  assert_int_equal (sk_exec_spawn (&s, &pid, &pidfd, &err), 0);
+  close (fds[1]);
+  out = read_all (fds[0]);
+  close (fds[0]);
+  assert_int_equal (reap (pidfd), 0);
+  kill (sleeper, SIGKILL);
+  waitpid (sleeper, NULL, 0);
+  close (s.target_pidfd);
+  assert_int_equal (gethostname (host, sizeof host - 1), 0);
+  out[strcspn (out, "\n")] = '\0';
+  assert_string_equal (out, host);
+}
+
 int
 main (void)
 {
@@ -653,6 +723,8 @@ main (void)
     cmocka_unit_test (test_in_pid_namespace_and_cgroup),
     cmocka_unit_test (test_exit_codes),
     cmocka_unit_test (test_missing_cwd_fails_at_chdir),
+    cmocka_unit_test (test_no_fd_of_the_caller_leaks),
+    cmocka_unit_test (test_target_sharing_our_namespaces),
   };
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }
