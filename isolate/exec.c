@@ -186,9 +186,12 @@ child_join (const struct sk_exec_spec *s, int flags, int target, struct sk_child
 
   flags &= ~CLONE_NEWPID; /* entered at birth */
   if (flags != 0 && setns (target, flags) < 0)
-    return sk_child_fail (f, SK_PHASE_NONE, errno, "setns `%s` of pid %d%s",
-                          format_namespaces (flags, names, sizeof names), (int)s->target_pid,
-                          errno == EINVAL ? " (needs Linux >= 5.8)" : "");
+    {
+      int saved = errno; /* before snprintf in the formatting */
+      return sk_child_fail (f, SK_PHASE_NONE, saved, "setns `%s` of pid %d%s",
+                            format_namespaces (flags, names, sizeof names), (int)s->target_pid,
+                            saved == EINVAL ? " (needs Linux >= 5.8)" : "");
+    }
   /* Entering a mount namespace moves root and cwd to its root, which is the
    * container's pivoted root; say "/" explicitly rather than rely on it. */
   if (chdir ("/") < 0)
