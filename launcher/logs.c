@@ -30,9 +30,9 @@
 
 struct log_stream
 {
-  int fd;         /* read end, -1 when none */
-  size_t used;    /* bytes in buf */
-  size_t scanned; /* bytes of buf already searched for a newline */
+  int fd;                        /* read end, -1 when none */
+  size_t used;                   /* bytes in buf */
+  size_t scanned;                /* bytes of buf already searched for a newline */
   char buf[SK_LOG_LINE_MAX + 2]; /* + 2: a longest line still fits with its CR LF */
 };
 
