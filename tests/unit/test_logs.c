@@ -366,9 +366,20 @@ test_color_wanted (void **state)
 {
   _cleanup_close_ int fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
 
+  _cleanup_close_ int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  _cleanup_close_ int tty = -1;
+
   assert_false (sk_log_color_wanted (fd)); /* not a TTY */
+  if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0)
+    skip ();
+  tty = open (ptsname (master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  assert_true (tty >= 0);
+  unsetenv ("NO_COLOR");
+  assert_true (sk_log_color_wanted (tty));
+  setenv ("NO_COLOR", "", 1); /* empty: as if unset (no-color.org) */
+  assert_true (sk_log_color_wanted (tty));
   setenv ("NO_COLOR", "1", 1);
-  assert_false (sk_log_color_wanted (fd));
+  assert_false (sk_log_color_wanted (tty));
   unsetenv ("NO_COLOR");
 }
 
@@ -852,6 +863,35 @@ test_terminal_failure (void **state)
   close (full);
 }
 
+/* A terminal someone made non-blocking and nobody reads: the line waits a
+ * bounded time, then only the terminal copy is dropped. */
+static void
+test_stuck_terminal_is_bounded (void **state)
+{
+  struct fixture *f = *state;
+  _cleanup_free_ char *err = NULL, *path = log_path (f, "web", 0);
+  char fill[4096];
+  struct record *r;
+  size_t n;
+  uint64_t start;
+
+  memset (fill, 'z', sizeof fill);
+  while (write (f->out[1], fill, sizeof fill) > 0)
+    ;
+  assert_int_equal (errno, EAGAIN);
+  open_sink (f, "web", 0);
+  start = sk_log_now ();
+  feed_str (f, SK_LOG_STDOUT, "x\n");
+  assert_true (sk_log_now () - start < 3000000000ull);
+  assert_int_equal (sk_log_sink_dropped_terminal (f->sink), strlen ("web   | x\n"));
+  err = slurp_fd (f->err[0], NULL);
+  assert_non_null (strstr (err, "Resource temporarily unavailable"));
+  r = read_records (path, &n);
+  assert_int_equal (n, 1);
+  records_free (r, n);
+  free (slurp_fd (f->out[0], NULL));
+}
+
 /* A log directory on a 16 KiB tmpfs (root only, in a private mount
  * namespace): the disk fills, draining continues, the loss is counted and
  * reported once, and the file still holds only whole records. */
@@ -956,6 +996,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_rotation_single_file, setup, teardown),
     cmocka_unit_test_setup_teardown (test_flood_is_capped, setup, teardown),
     cmocka_unit_test_setup_teardown (test_terminal_failure, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_stuck_terminal_is_bounded, setup, teardown),
     cmocka_unit_test_setup_teardown (test_open_errors, setup, teardown),
     /* last: it moves the process into a private mount namespace */
     cmocka_unit_test_setup_teardown (test_full_disk, setup, teardown),
