@@ -202,6 +202,8 @@ child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
     return -1;
   if (chdir (cwd) < 0 && !cwd_ok)
     return sk_child_fail (f, SK_PHASE_CHDIR, errno, "chdir to `%s`", cwd);
+  /* Changing ids cleared the death signal: set it again. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
   if (sk_sync_send (sock, SK_SYNC_READY, NULL) < 0)
     return sk_child_fail (f, SK_PHASE_SYNC, errno, "send ready");

@@ -34,7 +34,8 @@ run_help (FILE *out)
            "      --retry-on RULE      Batch evaluateOnExit rule, e.g. 'exitCode=1*:RETRY',\n"
            "                           'reason=OutOfMemory*:EXIT' (repeatable, first match wins;\n"
            "                           no match retries)\n"
-           "      --no-prefix          container output without the `name | ` prefix\n"
+           "      --prefix, --no-prefix  prefix each output line with `name | ` (default:\n"
+           "                           only when the task has several containers)\n"
            "  -q, --quiet              no supervisor event lines on stderr\n"
            "      --events-file FILE   append every supervisor decision as JSON lines\n"
            "      --result-file FILE   write the stopped task (stopCode, reason, exit code) as JSON\n"
@@ -110,6 +111,7 @@ cmd_run (struct sk_global *g, int argc, char **argv)
     { "retry", required_argument, NULL, 'R' },
     { "retry-on", required_argument, NULL, 'O' },
     { "no-prefix", no_argument, NULL, 'N' },
+    { "prefix", no_argument, NULL, 'p' },
     { "quiet", no_argument, NULL, 'q' },
     { "events-file", required_argument, NULL, 'E' },
     { "result-file", required_argument, NULL, 'F' },
@@ -183,7 +185,10 @@ cmd_run (struct sk_global *g, int argc, char **argv)
             }
           break;
         case 'N':
-          req.no_prefix = true;
+          req.prefix = -1;
+          break;
+        case 'p':
+          req.prefix = 1;
           break;
         case 'q':
           req.quiet = true;

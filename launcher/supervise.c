@@ -344,7 +344,18 @@ stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
   sk_event_begin (s->env->events, &w, by < s->n ? name_of (s, by) : NULL, "task-stopping");
   sk_jw_kv_string (&w, "stopCode", sk_stop_code (cause));
   sk_jw_kv_string (&w, "stoppedReason", sk_stopped_reason (cause));
-  sk_event_end (s->env->events, &w, "stopping the task (%s)", sk_stop_code (cause));
+  /* Only what the user cannot tell otherwise: a failed start already said
+   * why in its own line, a signal in its own; one container's exit is
+   * skiff's exit code. */
+  bool say = cause == SK_STOP_TIMEOUT || cause == SK_STOP_UNHEALTHY
+             || (cause == SK_STOP_ESSENTIAL_EXITED && s->n > 1);
+  if (cause == SK_STOP_TIMEOUT)
+    sk_event_end (s->env->events, &w, "--timeout reached: stopping the task");
+  else if (say && by < s->n)
+    sk_event_end (s->env->events, &w, "stopping the task (%s: %s)", sk_stop_code (cause),
+                  name_of (s, by));
+  else
+    sk_event_end (s->env->events, &w, NULL);
   advance_stop (s, sk_monotonic_ms ());
 }
 
@@ -434,10 +445,13 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
       sk_jw_kv_uint (&w, "delayMs", d.delay_ms);
     }
   sk_jw_kv_string (&w, "why", d.reason);
-  sk_event_end (s->env->events, &w, "container %s exited with %d%s%s%s", name_of (s, i),
-                sc->c.exit_code, sc->c.oom_killed ? " (OutOfMemoryError)" : "",
-                d.restart || sk_restart_policy_restarts_anything (&sc->policy) ? ": " : "",
-                d.restart || sk_restart_policy_restarts_anything (&sc->policy) ? d.reason : "");
+  bool restarts = d.restart || sk_restart_policy_restarts_anything (&sc->policy);
+  if (s->n > 1 || restarts || sc->c.oom_killed || sc->unhealthy_kill)
+    sk_event_end (s->env->events, &w, "container %s exited with %d%s%s%s", name_of (s, i),
+                  sc->c.exit_code, sc->c.oom_killed ? " (OutOfMemoryError)" : "",
+                  restarts ? ": " : "", restarts ? d.reason : "");
+  else
+    sk_event_end (s->env->events, &w, NULL);
   if (sc->c.oom_killed && !d.restart)
     note (s, i, "OutOfMemoryError: Container killed due to memory usage");
 
@@ -912,7 +926,9 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
       sk_probe_init (&s.v[i].probe);
     }
   sk_log_opts_init (&s.log_opts);
-  s.log_opts.prefix = !env->req->no_prefix;
+  /* Like `docker run` for one container (output passes through as is) and
+   * `docker compose` for several (each line says whose it is). */
+  s.log_opts.prefix = env->req->prefix > 0 || (env->req->prefix == 0 && s.n > 1);
   s.log_opts.name_width = sk_log_name_width (s.task);
 
   s.epfd = epoll_create1 (EPOLL_CLOEXEC);

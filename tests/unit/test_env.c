@@ -1,10 +1,11 @@
 /* The environment merge order: defaults, image, environmentFiles,
  * environment, secrets, --env; and the env-file format. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "env.h"
 #include "util.h"
