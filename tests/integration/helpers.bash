@@ -407,3 +407,48 @@ force_clean() {
   done
   rm -rf --one-file-system "$ROOT"
 }
+
+# ---- the supervisor's event log (--events-file) --------------------------------------------
+
+# evq FILE EXPR: evaluate the Python expression EXPR over the JSON-lines event
+# log FILE and print the result. In EXPR: E (every event, in order, each with
+# "t", its time in seconds), ev(CONTAINER, EVENT, KEY=VALUE...) (the matching
+# events; None matches any), one(...) (the first match, or a failure naming
+# what the log holds), at(...) (its position in E), t(...) (its time).
+evq() {
+  python3 - "$1" "$2" <<'PY'
+import datetime, json, sys
+E = []
+for line in open(sys.argv[1]):
+    if line.strip():
+        e = json.loads(line)
+        e["t"] = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+        E.append(e)
+def ev(c=None, kind=None, **kw):
+    return [e for e in E if (c is None or e.get("container") == c)
+            and (kind is None or e["event"] == kind)
+            and all(e.get(k) == v for k, v in kw.items())]
+def one(c=None, kind=None, **kw):
+    r = ev(c, kind, **kw)
+    if not r:
+        sys.exit("evq: no event %s/%s %s; the log holds: %s"
+                 % (c, kind, kw, [(x.get("container"), x["event"]) for x in E]))
+    return r[0]
+def at(c=None, kind=None, **kw):
+    return E.index(one(c, kind, **kw))
+def t(c=None, kind=None, **kw):
+    return one(c, kind, **kw)["t"]
+print(eval(sys.argv[2]))
+PY
+}
+
+# evassert FILE EXPR: fail, showing the event log, unless EXPR (see evq) is true.
+evassert() {
+  local got
+  got=$(evq "$1" "$2") || { cat "$1" >&2; return 1; }
+  if [ "$got" != True ]; then
+    echo "evassert: '$2' is $got; events:" >&2
+    cat "$1" >&2
+    return 1
+  fi
+}
