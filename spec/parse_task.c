@@ -514,6 +514,10 @@ parse_task_object (struct sk_pctx *pc, const struct sk_json *obj, struct sk_task
                     "bridge runs as awsvpc: the task's containers share one "
                     "network namespace");
     }
+  else
+    /* ECS's default on EC2; the normalized task says so explicitly, and
+     * skiff runs it as it runs awsvpc. */
+    task->network_mode = SK_NET_BRIDGE;
   if (pc_enum (pc, obj, "pidMode", pid_modes, &mode) > 0)
     task->pid_mode = mode == 0 ? SK_NS_HOST : SK_NS_TASK;
   if (pc_enum (pc, obj, "ipcMode", ipc_modes, &mode) > 0)

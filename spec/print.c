@@ -270,7 +270,9 @@ linux_parameters (struct writer *w, const struct sk_container *c)
     }
   close_ (w, "]");
   kv_bool (w, "initProcessEnabled", c->init_process_enabled);
-  kv_u64 (w, "sharedMemorySize", c->shared_memory_size ? c->shared_memory_size : 64);
+  /* Only when set: Fargate refuses the field even at its default value. */
+  if (c->shared_memory_size != 0)
+    kv_u64 (w, "sharedMemorySize", c->shared_memory_size);
   open_ (w, "tmpfs", "[");
   for (size_t i = 0; i < c->n_tmpfs; i++)
     {

@@ -72,7 +72,8 @@ test_minimal_defaults (void **state)
   assert_int_equal (rc, 0);
   assert_string_equal (t->family, "f");
   assert_int_equal (t->memory, 512);
-  assert_int_equal (t->network_mode, SK_NET_AWSVPC);
+  /* Absent networkMode is ECS's EC2 default, bridge, said explicitly. */
+  assert_int_equal (t->network_mode, SK_NET_BRIDGE);
   assert_string_equal (t->os_family, "LINUX");
   assert_true (t->containers[0].essential);
   assert_int_equal (t->containers[0].stop_timeout, 30);
@@ -245,7 +246,9 @@ test_print_roundtrip (void **state)
   /* The printed form loads again, to the same printed form. */
   struct sk_task *t2 = NULL;
   _cleanup_free_ char *d2 = load (json, NULL, &rc, &t2);
-  assert_string_equal (d2, "");
+  /* The explicit default only brings the note about how bridge runs. */
+  assert_string_equal (d2, "warning: task.json: networkMode: bridge runs as awsvpc: the task's "
+                           "containers share one network namespace\n");
   assert_int_equal (rc, 0);
   _cleanup_free_ char *json2 = sk_task_to_json (t2, false);
   assert_string_equal (json, json2);
