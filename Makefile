@@ -58,26 +58,32 @@ $(BUILD)/.deps-ok: Makefile
 	@mkdir -p $(BUILD) && touch $@
 
 # ---- the binary -------------------------------------------------------------
+# `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/libspec.a: $(SPEC_OBJ)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 $(BUILD)/libisolate.a: $(ISOLATE_OBJ)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 $(BUILD)/liblauncher.a: $(LAUNCHER_LIB_OBJ)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/skiff: $(BUILD)/obj/launcher/main.o $(BUILD)/liblauncher.a $(BUILD)/libisolate.a $(BUILD)/libspec.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ------------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblauncher.a $(BUILD)/libisolate.a $(BUILD)/libspec.a | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/liblauncher.a \
+	$(if $(Q),@echo "  CCLD    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/liblauncher.a \
 	  $(BUILD)/libisolate.a $(BUILD)/libspec.a $(LIBS) -lcmocka
 
 # The payload the integration tests run inside containers: static, no libc

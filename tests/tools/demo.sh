@@ -4,7 +4,6 @@
 #
 # The example names its image "busybox" so it reads like a real task
 # definition; the demo runs a copy whose image is dir:<BUILD/rootfs>.
-# While `skiff run` is not there yet, show `skiff validate --print` instead.
 set -eu
 build=$(cd "${1:?usage: demo.sh BUILD}" && pwd)
 skiff=$build/skiff
@@ -18,13 +17,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 task=$tmp/hello.json
 sed "s|\"image\": \"busybox\"|\"image\": \"dir:$rootfs\"|" "$example" >"$task"
 
-if "$skiff" run --help >/dev/null 2>&1; then
-  echo "demo: skiff run $example (image dir:$rootfs)"
-  status=0
-  "$skiff" run "$task" || status=$?
-  echo "demo: the task exited with status $status"
-  exit "$status"
-else
-  echo "demo: skiff run is not available yet; skiff validate --print $example (image dir:$rootfs)"
-  exec "$skiff" validate --print "$task"
-fi
+echo "demo: skiff run $example (image dir:$rootfs)"
+status=0
+"$skiff" run "$task" || status=$?
+echo "demo: the task exited with status $status"
+exit "$status"
