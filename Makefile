@@ -30,7 +30,7 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS_ALL := -std=gnu11 $(WARN) $(OPT) $(HARDEN) -D_GNU_SOURCE -DSKIFF_VERSION=\"$(VERSION)\" \
               -Ispec -Iisolate -Ilauncher $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS := -lcgroup -lseccomp -lyajl
+LIBS := -lcgroup -lseccomp -lyajl -lcurl -larchive -lcrypto
 
 SPEC_SRC := $(sort $(wildcard spec/*.c))
 ISOLATE_SRC := $(sort $(wildcard isolate/*.c))
@@ -44,7 +44,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev libcmocka-dev \
-                   bats busybox-static valgrind iproute2 clang libclang-rt-14-dev
+                   bats busybox-static valgrind iproute2 clang libclang-rt-14-dev \
+                   libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo umoci
 
 .PHONY: all deps demo check check-unit check-valgrind check-integration asan bench install \
         uninstall clean format format-check rootfs check-v2 check-v2-if-able fuzz check-fuzz
