@@ -35,6 +35,8 @@ print_help (FILE *out)
                 "Global options:\n"
                 "  --root DIR   runtime state directory (default $SKIFF_ROOT or /run/skiff)\n"
                 "  --debug      print debug messages\n"
+                "  --cgroup-parent PATH  cgroup under which task groups are made (default\n"
+                "               $SKIFF_CGROUP_PARENT or skiff)\n"
                 "  --help       this text; `skiff COMMAND --help` for a command\n"
                 "  --version    print the version\n"
                 "\n"
@@ -62,6 +64,7 @@ main (int argc, char **argv)
   static const struct option opts[] = {
     { "root", required_argument, NULL, 'r' },
     { "debug", no_argument, NULL, 'd' },
+    { "cgroup-parent", required_argument, NULL, 'C' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -82,6 +85,13 @@ main (int argc, char **argv)
           break;
         case 'd':
           g.verbose++;
+          break;
+        case 'C':
+          if (optarg[0] == '\0' || optarg[0] == '/' || strstr (optarg, "..") != NULL)
+            return sk_usage_error (NULL, "--cgroup-parent must be a relative cgroup path without "
+                                         "'..', got '%s'",
+                                   optarg);
+          setenv ("SKIFF_CGROUP_PARENT", optarg, 1);
           break;
         case 'h':
           print_help (stdout);

@@ -109,12 +109,25 @@ sk_task_dir_remove (struct sk_task_dir *td, sk_err_t *err)
   return r;
 }
 
+const char *
+sk_cgroup_parent (void)
+{
+  /* --cgroup-parent, as Docker's: where task groups go. Relative to each
+   * hierarchy's root, never climbing out of it. */
+  const char *p = getenv ("SKIFF_CGROUP_PARENT");
+
+  if (p == NULL || p[0] == '\0' || p[0] == '/' || strstr (p, "..") != NULL
+      || strlen (p) > 200)
+    return "skiff";
+  return p;
+}
+
 char *
 sk_task_cgroup_path (const char *id, const char *container)
 {
   if (container == NULL)
-    return xasprintf ("skiff/%s", id);
-  return xasprintf ("skiff/%s/%s", id, container);
+    return xasprintf ("%s/%s", sk_cgroup_parent (), id);
+  return xasprintf ("%s/%s/%s", sk_cgroup_parent (), id, container);
 }
 
 static void

@@ -25,6 +25,9 @@ int sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err
 /* Remove the directory tree and release the lock. */
 int sk_task_dir_remove (struct sk_task_dir *td, sk_err_t *err);
 void sk_task_dir_clear (struct sk_task_dir *td);
+/* The parent group of every task: $SKIFF_CGROUP_PARENT (set by
+ * --cgroup-parent), default "skiff". */
+const char *sk_cgroup_parent (void);
 /* The cgroup path of a task ("skiff/<id>") or of one of its containers. */
 char *sk_task_cgroup_path (const char *id, const char *container);
 /* Remove what dead skiff processes left behind: their task directories

@@ -29,7 +29,7 @@ cgroup_v2() {
   local c dir
   for c in memory pids cpu; do
     dir=$(host_cgroup_dir "$CPID" $c)
-    assert_contains "$dir" /skiff/ "the $c cgroup"
+    assert_contains "$dir" "/$SKIFF_CGROUP_PARENT/" "the $c cgroup"
   done
   stop_sleeper
 }

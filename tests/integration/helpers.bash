@@ -31,6 +31,9 @@ common_setup() {
   [ "$(id -u)" -eq 0 ] || skip "needs root"
   ROOT=/run/skiff-test-$BATS_TEST_NUMBER-$$
   MARK=skiff-test-$$-$BATS_TEST_NUMBER-$RANDOM
+  # Each test's task groups under a parent of its own: runs elsewhere on the
+  # host (another suite, a developer) cannot confuse the leftover checks.
+  export SKIFF_CGROUP_PARENT=$MARK
   TASK=$BATS_TEST_TMPDIR/task.json
   BG_PIDS=()
   rm -rf "$ROOT"
@@ -346,7 +349,7 @@ host_cgroup_dir() {
 # Every skiff task cgroup on the host, one directory a line.
 cgroup_snapshot() {
   local d
-  for d in /sys/fs/cgroup/*/skiff /sys/fs/cgroup/skiff; do
+  for d in /sys/fs/cgroup/*/"$SKIFF_CGROUP_PARENT" /sys/fs/cgroup/"$SKIFF_CGROUP_PARENT"; do
     [ -d "$d" ] && find "$d" -mindepth 1 -type d 2>/dev/null
   done | sort
 }
@@ -404,6 +407,11 @@ force_clean() {
   done
   for d in $(new_cgroups | sort -r); do
     rmdir "$d" 2>/dev/null
+  done
+  # The test's parent group itself (skiff leaves the parent, as it leaves
+  # /sys/fs/cgroup/*/skiff).
+  for d in /sys/fs/cgroup/*/"$SKIFF_CGROUP_PARENT" /sys/fs/cgroup/"$SKIFF_CGROUP_PARENT"; do
+    [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
   rm -rf --one-file-system "$ROOT"
 }
