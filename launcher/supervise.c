@@ -226,15 +226,16 @@ start_container (struct sup *s, size_t i, uint64_t now)
                 name_of (s, i), sc->history.n_starts);
 }
 
-/* Start what dependsOn allows; mark what it never will. */
-static void
-schedule (struct sup *s, uint64_t now, uint64_t *deps_deadline)
+/* One pass of schedule(); true when it started a container. */
+static bool
+schedule_once (struct sup *s, uint64_t now, uint64_t *deps_deadline)
 {
   struct sk_deps_plan plan;
+  bool started = false;
 
   *deps_deadline = 0;
   if (s->stopping)
-    return;
+    return false;
   sk_deps_evaluate (s->task, s->st, now, &plan);
   for (size_t i = 0; i < s->n && !s->stopping; i++)
     {
@@ -256,10 +257,25 @@ schedule (struct sup *s, uint64_t now, uint64_t *deps_deadline)
     }
   for (size_t i = 0; i < s->n && !s->stopping; i++)
     if (plan.may_start[i] && s->st[i].state == SK_RUN_PENDING)
-      start_container (s, i, now);
+      {
+        start_container (s, i, now);
+        started = true;
+      }
   if (plan.has_deadline)
     *deps_deadline = plan.deadline_ms;
   sk_deps_plan_clear (&plan);
+  return started;
+}
+
+/* Start what dependsOn allows; mark what it never will. A start can satisfy
+ * a START dependency at once, and nothing else may wake the loop (a silent
+ * dependency): evaluate again until nothing more starts. */
+static void
+schedule (struct sup *s, uint64_t now, uint64_t *deps_deadline)
+{
+  for (size_t round = 0; round <= s->n; round++)
+    if (!schedule_once (s, now, deps_deadline))
+      break;
 }
 
 /* ---- stopping -------------------------------------------------------------- */
@@ -632,7 +648,11 @@ on_signal (struct sup *s, uint64_t now)
         }
       else
         {
-          /* A second Ctrl-C means now, as docker compose does. */
+          /* A second Ctrl-C means now, as docker compose does. A task
+           * already stopping for another cause was still interrupted: its
+           * exit code must say so (never 0). */
+          if (s->signal == 0)
+            s->signal = sig;
           s->force_kill = true;
           advance_stop (s, now);
           for (size_t i = 0; i < s->n; i++)
@@ -900,6 +920,13 @@ fill_outcome (const struct sup *s, struct sk_attempt_outcome *out)
       out->has_container_exit = true;
       out->exit_code = s->ended_by < s->n ? s->st[s->ended_by].exit_code : 0;
       break;
+    }
+  if (s->signal != 0 && s->cause != SK_STOP_USER_INITIATED)
+    {
+      /* Interrupted while stopping for another reason. */
+      out->exit_code = 128 + s->signal;
+      out->interrupted = true;
+      out->signal = s->signal;
     }
 }
 
