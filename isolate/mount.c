@@ -249,20 +249,18 @@ mount_sys (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f
   unsigned long ro = plan->privileged ? 0 : MS_RDONLY;
   struct statfs host_cgroup;
 
-  if (plan->own_netns)
+  /* A fresh sysfs, whose network devices are those of the mounting
+   * namespace (the host's with networkMode host): as real root we own every
+   * network namespace. Only where the kernel refuses (inside a user
+   * namespace) fall back to the host's, bound without its submounts so the
+   * host's cgroup tree and securityfs do not come along, and read-only. */
+  if (sk_mount_at (rootfd, "sysfs", "/sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                   SAFE_STD, SK_PHASE_MOUNT, f)
+      < 0)
     {
-      /* sysfs shows the network devices of the namespace that mounts it. */
-      if (sk_mount_at (rootfd, "sysfs", "/sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                       NULL, SAFE_STD, SK_PHASE_MOUNT, f)
-          < 0)
+      if (f->err != EPERM || plan->own_netns)
         return -1;
-    }
-  else
-    {
-      /* The kernel refuses a new sysfs in a network namespace we do not own:
-       * show the host's, read-only. */
-      if (sk_mount_at (rootfd, "/sys", "/sys", "none", MS_BIND | MS_REC, NULL, SAFE_STD,
-                       SK_PHASE_MOUNT, f)
+      if (sk_mount_at (rootfd, "/sys", "/sys", "none", MS_BIND, NULL, SAFE_STD, SK_PHASE_MOUNT, f)
           < 0)
         return -1;
       if (!plan->privileged)
