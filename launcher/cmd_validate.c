@@ -1,5 +1,6 @@
 /* skiff validate [--print] [--allow-unknown-keys] [--quiet] FILE... */
 #include "cli.h"
+#include "restart.h"
 #include "spec.h"
 #include "util.h"
 
@@ -72,7 +73,25 @@ cmd_validate (struct sk_global *g, int argc, char **argv)
       struct sk_task *task = NULL;
       _cleanup_err_ sk_err_t err = NULL;
 
-      if (sk_task_load_file (argv[i], &load, &task, &diags, &err) < 0)
+      int loaded = sk_task_load_file (argv[i], &load, &task, &diags, &err);
+      /* skiff's own dockerLabels (skiff.restart.*) are checked here too: a
+       * typo there must fail validation as any other would. */
+      for (size_t k = 0; loaded == 0 && k < task->n_containers; k++)
+        {
+          struct sk_restart_policy_x policy;
+          size_t first = diags.n;
+          if (sk_restart_policy_from_container (&task->containers[k], &policy, &diags) < 0)
+            loaded = -1;
+          sk_restart_policy_x_clear (&policy);
+          for (size_t d = first; d < diags.n; d++)
+            {
+              /* Same shape as the parser's lines: the file first. */
+              char *text = xasprintf ("%s: %s", argv[i], diags.v[d].text);
+              free (diags.v[d].text);
+              diags.v[d].text = text;
+            }
+        }
+      if (loaded < 0)
         {
           sk_diags_print (&diags, stderr);
           if (diags.n_errors == 0)
