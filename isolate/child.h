@@ -36,8 +36,8 @@ enum sk_phase
 
 struct sk_child_fail
 {
-  int phase;  /* enum sk_phase */
-  int err;    /* errno of the failing call, 0 for a logic error */
+  int phase;                    /* enum sk_phase */
+  int err;                      /* errno of the failing call, 0 for a logic error */
   char text[SK_CHILD_TEXT_MAX]; /* names the call and the object: mount `proc` on `/proc` */
 };
 

@@ -57,7 +57,7 @@ child_wait_for (int sock, int expected, struct sk_child_fail *f)
 
   if (r < 0)
     return sk_child_fail (f, SK_PHASE_SYNC, errno, "read the sync socket");
-  if (r == 0 || m.type != (uint32_t) expected)
+  if (r == 0 || m.type != (uint32_t)expected)
     /* The parent died or gave up on us: nothing left to do. */
     _exit (SK_CHILD_ABANDONED);
   return 0;
@@ -75,7 +75,7 @@ child_write_sysctls (const struct sk_launch_spec *s, struct sk_child_fail *f)
       size_t len, vlen;
       int fd;
 
-      len = (size_t) snprintf (path, sizeof path, "/proc/sys/%s", s->sysctls[i].key);
+      len = (size_t)snprintf (path, sizeof path, "/proc/sys/%s", s->sysctls[i].key);
       if (len >= sizeof path)
         return sk_child_fail (f, SK_PHASE_SYSCTL, ENAMETOOLONG, "sysctl `%s`", s->sysctls[i].key);
       for (char *p = path + strlen ("/proc/sys/"); *p; p++)
@@ -85,7 +85,7 @@ child_write_sysctls (const struct sk_launch_spec *s, struct sk_child_fail *f)
       if (fd < 0)
         return sk_child_fail (f, SK_PHASE_SYSCTL, errno, "open sysctl `%s`", s->sysctls[i].key);
       vlen = strlen (s->sysctls[i].value);
-      if (write (fd, s->sysctls[i].value, vlen) != (ssize_t) vlen)
+      if (write (fd, s->sysctls[i].value, vlen) != (ssize_t)vlen)
         {
           int saved = errno;
           close (fd);
@@ -244,7 +244,7 @@ child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
   if (sk_sync_send (sock, SK_SYNC_EXECING, NULL) < 0)
     return sk_child_fail (f, SK_PHASE_SYNC, errno, "send execing");
   /* execvp searches the PATH of `environ`, so give it the task's. */
-  environ = (char **) s->envp;
+  environ = (char **)s->envp;
   execvp (s->argv[0], s->argv);
   int saved = errno;
   if (saved == ENOENT && strchr (s->argv[0], '/') != NULL && access (s->argv[0], F_OK) == 0)
@@ -273,8 +273,8 @@ child_main (const struct sk_launch_spec *s, int sock)
 
 /* ---- parent half ------------------------------------------------------- */
 
-static pid_t
-clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err);
+static pid_t clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup,
+                             sk_err_t *err);
 
 /* A shared pid namespace can only be entered at birth: point our
  * pid_for_children at it around the clone, then back at our own. */
@@ -301,7 +301,7 @@ clone_child (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err
       if (pid > 0)
         {
           syscall (SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
-          waitid (P_PIDFD, (id_t) *pidfd, &(siginfo_t){ 0 }, WEXITED);
+          waitid (P_PIDFD, (id_t)*pidfd, &(siginfo_t){ 0 }, WEXITED);
           close (*pidfd);
         }
       return sk_err_set (err, saved, "return to skiff's own pid namespace");
@@ -317,14 +317,14 @@ clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_
   long pid;
 
   memset (&args, 0, sizeof args);
-  args.flags = (uint64_t) (s->namespaces & ~CLONE_NEWCGROUP) | CLONE_PIDFD;
-  args.pidfd = (uint64_t) (uintptr_t) pidfd;
+  args.flags = (uint64_t)(s->namespaces & ~CLONE_NEWCGROUP) | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)pidfd;
   args.exit_signal = SIGCHLD;
   if (cgfd >= 0)
     {
       /* Born inside its cgroup: limited before its first instruction. */
       args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup = (uint64_t) cgfd;
+      args.cgroup = (uint64_t)cgfd;
     }
   pid = syscall (SYS_clone3, &args, sizeof args);
   if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == E2BIG || errno == ENOSYS))
@@ -344,7 +344,7 @@ clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_
       return -1;
     }
   *in_cgroup = cgfd >= 0;
-  return (pid_t) pid;
+  return (pid_t)pid;
 }
 
 static int
@@ -368,11 +368,11 @@ parent_prepare_child (const struct sk_launch_spec *s, pid_t pid, bool in_cgroup,
             return sk_err_set (err, saved,
                                "ulimit `%s`: hard limit %llu is above skiff's own %llu; raising "
                                "it needs CAP_SYS_RESOURCE, which this host does not grant",
-                               rl->name, (unsigned long long) rl->limit.rlim_max,
-                               (unsigned long long) own.rlim_max);
+                               rl->name, (unsigned long long)rl->limit.rlim_max,
+                               (unsigned long long)own.rlim_max);
           return sk_err_set (err, saved, "ulimit `%s`: prlimit soft %llu hard %llu", rl->name,
-                             (unsigned long long) rl->limit.rlim_cur,
-                             (unsigned long long) rl->limit.rlim_max);
+                             (unsigned long long)rl->limit.rlim_cur,
+                             (unsigned long long)rl->limit.rlim_max);
         }
     }
 
@@ -384,7 +384,7 @@ parent_prepare_child (const struct sk_launch_spec *s, pid_t pid, bool in_cgroup,
       snprintf (path, sizeof path, "/proc/%d/oom_score_adj", pid);
       len = snprintf (value, sizeof value, "%d", s->oom_score_adj);
       fd = open (path, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write (fd, value, (size_t) len) != len)
+      if (fd < 0 || write (fd, value, (size_t)len) != len)
         {
           int saved = errno;
           if (fd >= 0)
@@ -455,7 +455,7 @@ kill_and_reap (int pidfd)
   siginfo_t info;
 
   syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  while (waitid (P_PIDFD, (id_t) pidfd, &info, WEXITED) < 0 && errno == EINTR)
+  while (waitid (P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR)
     ;
 }
 

@@ -30,8 +30,8 @@ struct sk_sysctl
 
 struct sk_launch_spec
 {
-  const char *name;         /* container name, for messages */
-  int namespaces;           /* CLONE_NEW* flags to create; CLONE_NEWCGROUP is always added */
+  const char *name; /* container name, for messages */
+  int namespaces;   /* CLONE_NEW* flags to create; CLONE_NEWCGROUP is always added */
   /* Namespaces shared by the task's containers, joined instead of created
    * (-1 = none): net, uts and ipc by the child with setns, pid by the
    * parent (a process's pid namespace is fixed at its birth). */
@@ -39,22 +39,22 @@ struct sk_launch_spec
   int join_utsns;
   int join_ipcns;
   int join_pidns;
-  const char *hostname;     /* with CLONE_NEWUTS */
+  const char *hostname;         /* with CLONE_NEWUTS */
   struct sk_mount_plan *mounts; /* with CLONE_NEWNS */
-  struct sk_cgroup *cgroup; /* the container's group, limits already written */
-  int seccomp_fd;           /* memfd with the BPF program, -1 for none */
-  struct sk_creds creds;    /* uid, gid, groups, capability mask */
+  struct sk_cgroup *cgroup;     /* the container's group, limits already written */
+  int seccomp_fd;               /* memfd with the BPF program, -1 for none */
+  struct sk_creds creds;        /* uid, gid, groups, capability mask */
   char *const *argv;
   char *const *envp;
-  const char *cwd;          /* NULL = "/" (or the user's home? no: "/" as Docker) */
+  const char *cwd; /* NULL = "/" (or the user's home? no: "/" as Docker) */
   size_t n_rlimits;
   const struct sk_rlimit *rlimits;
   size_t n_sysctls;
   const struct sk_sysctl *sysctls;
-  int stdio[3];             /* fds to become 0, 1, 2 in the container */
-  bool init;                /* initProcessEnabled: skiff's minimal init is pid 1 */
-  bool die_with_parent;     /* the container is killed when the launching process dies */
-  int oom_score_adj;        /* written for the child; 0 leaves it inherited */
+  int stdio[3];         /* fds to become 0, 1, 2 in the container */
+  bool init;            /* initProcessEnabled: skiff's minimal init is pid 1 */
+  bool die_with_parent; /* the container is killed when the launching process dies */
+  int oom_score_adj;    /* written for the child; 0 leaves it inherited */
 };
 
 struct sk_launched

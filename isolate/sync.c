@@ -11,7 +11,7 @@ sk_sync_send (int fd, int type, const struct sk_child_fail *f)
   ssize_t n;
 
   memset (&m, 0, sizeof m);
-  m.type = (uint32_t) type;
+  m.type = (uint32_t)type;
   if (f != NULL)
     {
       m.phase = f->phase;
@@ -24,7 +24,7 @@ sk_sync_send (int fd, int type, const struct sk_child_fail *f)
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return -1;
-  if ((size_t) n != sizeof m)
+  if ((size_t)n != sizeof m)
     {
       errno = EPROTO;
       return -1;
@@ -45,7 +45,7 @@ sk_sync_recv (int fd, struct sk_sync_msg *m)
   if (n == 0)
     return 0;
   /* SEQPACKET keeps records whole: anything else is a protocol error. */
-  if ((size_t) n != sizeof *m)
+  if ((size_t)n != sizeof *m)
     {
       errno = EPROTO;
       return -1;

@@ -9,9 +9,9 @@
 enum
 {
   SK_EXIT_OK = 0,
-  SK_EXIT_INVALID = 1,      /* validate: a file is not a valid task definition */
-  SK_EXIT_TIMEOUT = 124,    /* --timeout ran out */
-  SK_EXIT_SKIFF = 125,      /* skiff's own error: usage, set-up, configuration */
+  SK_EXIT_INVALID = 1,   /* validate: a file is not a valid task definition */
+  SK_EXIT_TIMEOUT = 124, /* --timeout ran out */
+  SK_EXIT_SKIFF = 125,   /* skiff's own error: usage, set-up, configuration */
   SK_EXIT_CANNOT_EXEC = 126,
   SK_EXIT_NOT_FOUND = 127,
 };

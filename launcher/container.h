@@ -26,13 +26,14 @@ struct sk_run_overrides
   const char *command_container;
   int64_t pids_limit; /* 0 = default */
   bool init;          /* force initProcessEnabled */
+  int pull_policy;    /* enum sk_pull_policy (image_pull.h): 0 = missing */
 };
 
 /* Where the task's shared pieces live, filled by the run code. */
 struct sk_task_ctx
 {
   const struct sk_task *task;
-  const char *root;      /* skiff root */
+  const char *root; /* skiff root */
   const char *task_id;
   const char *task_path; /* <root>/tasks/<id> */
   const char *cache_dir; /* <root>/cache/seccomp */
@@ -75,9 +76,9 @@ struct sk_ctr
   int pidfd;
   uint64_t oom_kills_before;
   bool exited;
-  int exit_code;   /* 0-255, 128+n for signal n */
+  int exit_code; /* 0-255, 128+n for signal n */
   bool oom_killed;
-  char *reason;    /* ECS-style container reason, NULL when none */
+  char *reason; /* ECS-style container reason, NULL when none */
 };
 
 #define SK_DEFAULT_PIDS_LIMIT 4096

@@ -36,7 +36,7 @@ set_assignment (char ***envp, size_t *n, const char *assignment, const char *wha
 
   if (eq == NULL || eq == assignment)
     return sk_err_set (err, 0, "%s: expected NAME=VALUE, got `%s`", what, assignment);
-  name = xstrndup (assignment, (size_t) (eq - assignment));
+  name = xstrndup (assignment, (size_t)(eq - assignment));
   sk_env_set (envp, n, name, eq + 1);
   return 0;
 }
@@ -118,8 +118,7 @@ resolve_secret (const struct sk_kv *secret, const struct sk_run_overrides *ov, c
 int
 sk_env_build (const struct sk_container *def, const struct sk_task *task,
               const struct sk_image *image, const char *home, const char *hostname,
-              const struct sk_run_overrides *ov,
-              char ***envp, sk_err_t *err)
+              const struct sk_run_overrides *ov, char ***envp, sk_err_t *err)
 {
   _cleanup_strv_ char **env = xzalloc (sizeof *env);
   size_t n = 0;

@@ -11,8 +11,8 @@
 #include "task.h"
 
 int sk_env_build (const struct sk_container *def, const struct sk_task *task,
-                  const struct sk_image *image, const char *home,
-                  const char *hostname, const struct sk_run_overrides *ov, char ***envp, sk_err_t *err);
+                  const struct sk_image *image, const char *home, const char *hostname,
+                  const struct sk_run_overrides *ov, char ***envp, sk_err_t *err);
 
 /* Set NAME=VALUE in a NULL-terminated list (replacing an existing NAME). */
 void sk_env_set (char ***envp, size_t *n, const char *name, const char *value);

@@ -12,11 +12,11 @@
 
 struct sk_events
 {
-  FILE *file;          /* JSON lines; NULL = none */
-  bool human;          /* short lines on stderr */
+  FILE *file; /* JSON lines; NULL = none */
+  bool human; /* short lines on stderr */
   const char *task_id;
   const char *family;
-  unsigned attempt;    /* task attempt, from 1 */
+  unsigned attempt; /* task attempt, from 1 */
 };
 
 /* Start an event: writes time, task, attempt, container (may be NULL),

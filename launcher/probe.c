@@ -88,7 +88,7 @@ sk_probe_start (struct sk_probe *p, const struct sk_ctr *c, const struct sk_heal
   p->out_fd = pipefd[0];
   fcntl (p->out_fd, F_SETFL, O_NONBLOCK);
   p->start_ms = now_ms;
-  p->deadline_ms = now_ms + (uint64_t) check->timeout * 1000;
+  p->deadline_ms = now_ms + (uint64_t)check->timeout * 1000;
   return 0;
 }
 
@@ -112,7 +112,7 @@ sk_probe_read (struct sk_probe *p)
       if (r > 0)
         {
           if (room > 0)
-            p->len += (size_t) r;
+            p->len += (size_t)r;
           continue;
         }
       if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -129,13 +129,13 @@ sk_probe_finish (struct sk_probe *p, uint64_t now_ms, struct sk_probe_result *r)
   siginfo_t info;
 
   memset (&info, 0, sizeof info);
-  if (p->pid <= 0 || waitid (P_PIDFD, (id_t) p->pidfd, &info, WEXITED | WNOHANG | WNOWAIT) < 0
+  if (p->pid <= 0 || waitid (P_PIDFD, (id_t)p->pidfd, &info, WEXITED | WNOHANG | WNOWAIT) < 0
       || info.si_pid == 0)
     return false;
   /* Anything the probe left in its session goes with it; the unreaped
    * leader keeps the group id from being reused meanwhile. */
   kill (-p->pid, SIGKILL);
-  waitid (P_PIDFD, (id_t) p->pidfd, &(siginfo_t){ 0 }, WEXITED);
+  waitid (P_PIDFD, (id_t)p->pidfd, &(siginfo_t){ 0 }, WEXITED);
   if (p->out_fd >= 0)
     sk_probe_read (p);
   close_fds (p);
@@ -146,7 +146,7 @@ sk_probe_finish (struct sk_probe *p, uint64_t now_ms, struct sk_probe_result *r)
   r->exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
   r->output = p->out;
   r->output_len = p->len;
-  (void) now_ms;
+  (void)now_ms;
   p->pid = 0;
   return true;
 }
@@ -169,7 +169,7 @@ sk_probe_abort (struct sk_probe *p)
     {
       kill (-p->pid, SIGKILL);
       syscall (SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-      waitid (P_PIDFD, (id_t) p->pidfd, &(siginfo_t){ 0 }, WEXITED);
+      waitid (P_PIDFD, (id_t)p->pidfd, &(siginfo_t){ 0 }, WEXITED);
     }
   close_fds (p);
   p->pid = 0;

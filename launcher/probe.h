@@ -16,9 +16,9 @@
 
 struct sk_probe
 {
-  pid_t pid;     /* 0 when no probe runs */
+  pid_t pid; /* 0 when no probe runs */
   int pidfd;
-  int out_fd;    /* read end of the probe's stdout+stderr */
+  int out_fd; /* read end of the probe's stdout+stderr */
   uint64_t start_ms;
   uint64_t deadline_ms;
   bool timed_out;

@@ -16,13 +16,13 @@ struct sk_run_request
   struct sk_task *task;
   const char *root;
   struct sk_run_overrides overrides;
-  uint64_t timeout_ms;          /* 0 = none; per attempt, as Batch's attemptDurationSeconds */
+  uint64_t timeout_ms; /* 0 = none; per attempt, as Batch's attemptDurationSeconds */
   struct sk_retry_strategy retry;
-  int prefix;                   /* `name | ` before output lines: 1 on, -1 off, 0 = only when the
-                                   task has several containers */
-  bool quiet;                   /* no event lines on stderr */
-  const char *events_file;      /* JSON lines of every supervisor decision; NULL = none */
-  const char *result_file;      /* the stopped task as JSON (DescribeTasks-like); NULL = none */
+  int prefix;              /* `name | ` before output lines: 1 on, -1 off, 0 = only when the
+                              task has several containers */
+  bool quiet;              /* no event lines on stderr */
+  const char *events_file; /* JSON lines of every supervisor decision; NULL = none */
+  const char *result_file; /* the stopped task as JSON (DescribeTasks-like); NULL = none */
 };
 
 /* Runs the task to its end. Returns 0 and the exit code skiff should exit

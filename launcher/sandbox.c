@@ -80,7 +80,7 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
   memset (&args, 0, sizeof args);
   args.flags = CLONE_NEWUTS | CLONE_PIDFD | (own_net ? CLONE_NEWNET : 0)
                | (share_ipc ? CLONE_NEWIPC : 0) | (share_pid ? CLONE_NEWPID : 0);
-  args.pidfd = (uint64_t) (uintptr_t) &pidfd;
+  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = SIGCHLD;
   pid = syscall (SYS_clone3, &args, sizeof args);
   if (pid < 0)
@@ -100,7 +100,7 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
     {
       close (ready[0]);
       syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-      waitid (P_PIDFD, (id_t) pidfd, &(siginfo_t){ 0 }, WEXITED);
+      waitid (P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED);
       close (pidfd);
       return sk_err_set (err, answer == 'h' ? EPERM : 0, "set up the task's namespaces (%s)",
                          answer == 'h'   ? "sethostname"
@@ -109,7 +109,7 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
     }
   close (ready[0]);
 
-  sb->holder = (pid_t) pid;
+  sb->holder = (pid_t)pid;
   sb->holder_pidfd = pidfd;
   if ((own_net && (sb->netns = open_ns (sb->holder, "net", err)) < 0)
       || (sb->utsns = open_ns (sb->holder, "uts", err)) < 0
@@ -123,7 +123,7 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
     {
       /* Namespaces other than pid live on through our fds alone. */
       syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-      waitid (P_PIDFD, (id_t) pidfd, &(siginfo_t){ 0 }, WEXITED);
+      waitid (P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED);
       close (pidfd);
       sb->holder = 0;
       sb->holder_pidfd = -1;
@@ -146,7 +146,7 @@ sk_sandbox_destroy (struct sk_sandbox *sb)
     {
       /* pid 1 going ends the pid namespace: anything left in it dies. */
       syscall (SYS_pidfd_send_signal, sb->holder_pidfd, SIGKILL, NULL, 0);
-      waitid (P_PIDFD, (id_t) sb->holder_pidfd, &(siginfo_t){ 0 }, WEXITED);
+      waitid (P_PIDFD, (id_t)sb->holder_pidfd, &(siginfo_t){ 0 }, WEXITED);
       close (sb->holder_pidfd);
       sb->holder_pidfd = -1;
       sb->holder = 0;

@@ -15,8 +15,8 @@ struct sk_sandbox
 {
   int netns; /* -1 when the task uses the host's network */
   int utsns;
-  int ipcns; /* -1 unless ipcMode task */
-  int pidns; /* -1 unless pidMode task */
+  int ipcns;    /* -1 unless ipcMode task */
+  int pidns;    /* -1 unless pidMode task */
   pid_t holder; /* pid 1 of the shared pid namespace, 0 when none */
   int holder_pidfd;
 };

@@ -44,7 +44,7 @@ sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err)
 
   memset (out, 0, sizeof *out);
   out->lock_fd = -1;
-  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
     return sk_err_set (err, errno, "getrandom for a task id");
   for (size_t i = 0; i < sizeof rnd; i++)
     {
@@ -71,8 +71,8 @@ sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err)
 static int
 remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-  (void) st;
-  (void) ftw;
+  (void)st;
+  (void)ftw;
   if (type == FTW_DP)
     return rmdir (path) < 0 && errno != ENOENT ? -1 : 0;
   return unlink (path) < 0 && errno != ENOENT ? -1 : 0;
@@ -116,8 +116,7 @@ sk_cgroup_parent (void)
    * hierarchy's root, never climbing out of it. */
   const char *p = getenv ("SKIFF_CGROUP_PARENT");
 
-  if (p == NULL || p[0] == '\0' || p[0] == '/' || strstr (p, "..") != NULL
-      || strlen (p) > 200)
+  if (p == NULL || p[0] == '\0' || p[0] == '/' || strstr (p, "..") != NULL || strlen (p) > 200)
     return "skiff";
   return p;
 }

@@ -14,8 +14,8 @@
 struct sk_task_dir
 {
   char id[SK_TASK_ID_LEN + 1];
-  char *path;    /* <root>/tasks/<id> */
-  int lock_fd;   /* held for the task's lifetime */
+  char *path;  /* <root>/tasks/<id> */
+  int lock_fd; /* held for the task's lifetime */
 };
 
 /* Create <root> (0700) and its subdirectories if needed. */

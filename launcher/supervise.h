@@ -17,14 +17,14 @@
 
 struct sk_attempt_outcome
 {
-  int exit_code;              /* what skiff exits with for this attempt */
+  int exit_code; /* what skiff exits with for this attempt */
   enum sk_stop_cause cause;
   char stopped_reason[512];
   char container_reason[512]; /* reason of the container that ended it, "" when none */
   bool has_container_exit;    /* a container's exit decided the code */
   bool timed_out;
-  bool interrupted;           /* a signal stopped it */
-  int signal;                 /* that signal */
+  bool interrupted; /* a signal stopped it */
+  int signal;       /* that signal */
 };
 
 struct sk_attempt_env
@@ -34,8 +34,8 @@ struct sk_attempt_env
   const char *task_path;
   const char *cache_dir;
   struct sk_events *events;
-  int sigfd;              /* signalfd of SIGINT/SIGTERM/SIGHUP, owned by the caller */
-  uint64_t deadline_ms;   /* monotonic --timeout deadline, 0 = none */
+  int sigfd;            /* signalfd of SIGINT/SIGTERM/SIGHUP, owned by the caller */
+  uint64_t deadline_ms; /* monotonic --timeout deadline, 0 = none */
   unsigned attempt;
 };
 

@@ -105,7 +105,7 @@ escaped (struct sk_jw *w, const char *s, size_t n)
   put (w, "\"", 1);
   for (size_t i = 0; i < n; i++)
     {
-      unsigned char c = (unsigned char) s[i];
+      unsigned char c = (unsigned char)s[i];
       char esc[8];
       switch (c)
         {
@@ -131,7 +131,7 @@ escaped (struct sk_jw *w, const char *s, size_t n)
               puts_ (w, esc);
             }
           else
-            put (w, (const char *) &s[i], 1);
+            put (w, (const char *)&s[i], 1);
         }
     }
   put (w, "\"", 1);
@@ -228,17 +228,17 @@ sk_realtime_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void
 sk_format_time (uint64_t realtime_ns, char *buf, size_t size)
 {
-  time_t secs = (time_t) (realtime_ns / 1000000000u);
+  time_t secs = (time_t)(realtime_ns / 1000000000u);
   struct tm tm;
   char date[32];
 
   gmtime_r (&secs, &tm);
   strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf, size, "%s.%06uZ", date, (unsigned) ((realtime_ns % 1000000000u) / 1000u));
+  snprintf (buf, size, "%s.%06uZ", date, (unsigned)((realtime_ns % 1000000000u) / 1000u));
 }

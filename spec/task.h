@@ -66,12 +66,12 @@ struct sk_dependency
 struct sk_health_check
 {
   bool present;
-  bool shell;            /* CMD-SHELL: command.v[0] is run by /bin/sh -c */
+  bool shell;             /* CMD-SHELL: command.v[0] is run by /bin/sh -c */
   struct sk_strv command; /* without the leading CMD / CMD-SHELL */
-  uint32_t interval;     /* 5-300, default 30 */
-  uint32_t timeout;      /* 2-60, default 5 */
-  uint32_t retries;      /* 1-10, default 3 */
-  uint32_t start_period; /* 0-300, default 0 */
+  uint32_t interval;      /* 5-300, default 30 */
+  uint32_t timeout;       /* 2-60, default 5 */
+  uint32_t retries;       /* 1-10, default 3 */
+  uint32_t start_period;  /* 0-300, default 0 */
 };
 
 struct sk_restart_policy
@@ -90,9 +90,9 @@ enum sk_protocol
 
 struct sk_port_mapping
 {
-  uint16_t container_port;    /* 0 when a range is used */
-  uint16_t host_port;         /* 0 = same as container port */
-  uint16_t range_first;       /* containerPortRange "first-last", 0 when absent */
+  uint16_t container_port; /* 0 when a range is used */
+  uint16_t host_port;      /* 0 = same as container port */
+  uint16_t range_first;    /* containerPortRange "first-last", 0 when absent */
   uint16_t range_last;
   enum sk_protocol protocol;
   char *name;
@@ -123,7 +123,7 @@ struct sk_ulimit
 struct sk_tmpfs
 {
   char *container_path;
-  uint32_t size;              /* MiB */
+  uint32_t size; /* MiB */
   struct sk_strv mount_options;
 };
 
@@ -213,11 +213,11 @@ struct sk_container
 
 enum sk_volume_kind
 {
-  SK_VOL_SCRATCH = 0, /* name only or host {}: per-task directory, removed with the task */
-  SK_VOL_HOST,        /* host.sourcePath: bind mount */
-  SK_VOL_DOCKER_TASK, /* dockerVolumeConfiguration scope task: like scratch */
+  SK_VOL_SCRATCH = 0,   /* name only or host {}: per-task directory, removed with the task */
+  SK_VOL_HOST,          /* host.sourcePath: bind mount */
+  SK_VOL_DOCKER_TASK,   /* dockerVolumeConfiguration scope task: like scratch */
   SK_VOL_DOCKER_SHARED, /* scope shared: persistent directory under the skiff root */
-  SK_VOL_UNSUPPORTED, /* efs / fsx / s3files / configuredAtLaunch: refused at run time */
+  SK_VOL_UNSUPPORTED,   /* efs / fsx / s3files / configuredAtLaunch: refused at run time */
 };
 
 struct sk_volume

@@ -14,7 +14,7 @@ oom_if_null (void *p)
   if (p == NULL)
     {
       static const char msg[] = "skiff: out of memory\n";
-      (void) !write (STDERR_FILENO, msg, sizeof msg - 1);
+      (void)!write (STDERR_FILENO, msg, sizeof msg - 1);
       abort ();
     }
   return p;
