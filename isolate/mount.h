@@ -41,6 +41,10 @@ struct sk_mount_plan
    * state) is mounted on `merged` inside the child's mount namespace, so it
    * vanishes with the namespace. */
   char *lower;
+  /* Layered images (launcher/image.c): the lower directories, top first,
+   * NULL-terminated; when non-NULL they replace `lower` (which then names
+   * the top one) and overlay gets lowerdir=top:...:bottom. */
+  char **lowers;
   char *upper;
   char *work;
   char *merged;
@@ -63,6 +67,10 @@ struct sk_mount_plan
  * directory under the task state. */
 int sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const char *state_dir,
                        bool readonly_root, sk_err_t *err);
+
+/* The same for a layered image: lowers top first, NULL-terminated. */
+int sk_rootfs_prepare_layers (struct sk_mount_plan *plan, const char *const *lowers,
+                              const char *state_dir, bool readonly_root, sk_err_t *err);
 
 /* Parse ECS tmpfs mountOptions into flags + data. */
 int sk_tmpfs_options (const char *const *options, size_t n, uint32_t size_mib,

@@ -93,6 +93,41 @@ sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const char
   return 0;
 }
 
+int
+sk_rootfs_prepare_layers (struct sk_mount_plan *plan, const char *const *lowers,
+                          const char *state_dir, bool readonly_root, sk_err_t *err)
+{
+  size_t n = 0;
+  char **copy;
+
+  if (lowers == NULL || lowers[0] == NULL)
+    return sk_err_set (err, EINVAL, "layered image without layers");
+  if (sk_rootfs_prepare (plan, lowers[0], state_dir, readonly_root, err) < 0)
+    return -1;
+  while (lowers[n] != NULL)
+    n++;
+  copy = xzalloc ((n + 1) * sizeof *copy);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct stat st;
+      /* Layer paths come from the image store: absolute, canonical. */
+      if (lowers[i][0] != '/' || stat (lowers[i], &st) < 0 || !S_ISDIR (st.st_mode))
+        {
+          sk_strv_free (copy);
+          return sk_err_set (err, errno ? errno : ENOTDIR, "image layer `%s`", lowers[i]);
+        }
+      if (check_layer_path ("image layer", lowers[i], err) < 0)
+        {
+          sk_strv_free (copy);
+          return -1;
+        }
+      copy[i] = xstrdup (lowers[i]);
+    }
+  sk_strv_free (plan->lowers);
+  plan->lowers = copy;
+  return 0;
+}
+
 /* Options that are MS_* flags: set or clear. */
 static const struct
 {
@@ -238,6 +273,7 @@ sk_mount_plan_clear (struct sk_mount_plan *plan)
   if (plan == NULL)
     return;
   free (plan->lower);
+  sk_strv_free (plan->lowers);
   free (plan->upper);
   free (plan->work);
   free (plan->merged);

@@ -1,6 +1,7 @@
 /* skiff run: run a task definition in the foreground. */
 #include "cli.h"
 #include "error.h"
+#include "image_pull.h"
 #include "run.h"
 #include "spec.h"
 #include "util.h"
@@ -40,6 +41,8 @@ run_help (FILE *out)
            "      --events-file FILE   append every supervisor decision as JSON lines\n"
            "      --result-file FILE   write the stopped task (stopCode, reason, exit code) as JSON\n"
            "      --allow-unknown-keys unknown task definition keys are warnings, not errors\n"
+           "      --pull POLICY        registry images: missing (default), always or never\n"
+           "      --insecure-registry HOST  plain HTTP for the registry HOST[:PORT]\n"
            "  -h, --help               this text\n"
            "\n"
            "Ctrl-C or SIGTERM stops the task: SIGTERM to each container, SIGKILL to its cgroup\n"
@@ -115,6 +118,8 @@ cmd_run (struct sk_global *g, int argc, char **argv)
     { "quiet", no_argument, NULL, 'q' },
     { "events-file", required_argument, NULL, 'E' },
     { "result-file", required_argument, NULL, 'F' },
+    { "pull", required_argument, NULL, 'L' },
+    { "insecure-registry", required_argument, NULL, 'K' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -145,6 +150,18 @@ cmd_run (struct sk_global *g, int argc, char **argv)
           break;
         case 'c':
           req.overrides.command_container = optarg;
+          break;
+        case 'L':
+          {
+            enum sk_pull_policy policy;
+            if (sk_pull_policy_parse (optarg, &policy) < 0)
+              return sk_usage_error ("run", "--pull expects always, missing or never, got '%s'",
+                                     optarg);
+            req.overrides.pull_policy = (int) policy;
+            break;
+          }
+        case 'K':
+          sk_insecure_registry_add (optarg);
           break;
         case 'T':
           if (parse_duration_ms (optarg, &req.timeout_ms) < 0)

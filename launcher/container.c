@@ -254,9 +254,16 @@ build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, sk_err_t *err)
 {
   const struct sk_container *d = c->def;
 
-  if (sk_rootfs_prepare (&c->mounts, c->image.rootfs, c->state_dir, d->readonly_root_filesystem,
-                         err)
-      < 0)
+  if (c->image.lowers != NULL)
+    {
+      if (sk_rootfs_prepare_layers (&c->mounts, (const char *const *) c->image.lowers,
+                                    c->state_dir, d->readonly_root_filesystem, err)
+          < 0)
+        return -1;
+    }
+  else if (sk_rootfs_prepare (&c->mounts, c->image.rootfs, c->state_dir,
+                              d->readonly_root_filesystem, err)
+           < 0)
     return -1;
   c->mounts.own_netns = t->task->network_mode != SK_NET_HOST;
   c->mounts.privileged = d->privileged;
@@ -346,8 +353,20 @@ sk_ctr_prepare (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_c
   c->pidfd = -1;
   c->stop_signal = SIGTERM;
 
-  if (sk_image_resolve (def->image, t->task->source_dir, &c->image, err) < 0)
-    return -1;
+  {
+    struct sk_image_opts io = {
+      .root = t->root,
+      .policy = (enum sk_pull_policy) ov->pull_policy,
+      .cpu_arch = t->task->cpu_architecture,
+    };
+    int image_signal;
+    if (sk_image_resolve (def->image, t->task->source_dir, &io, &c->image, err) < 0)
+      return -1;
+    /* The image's STOPSIGNAL replaces SIGTERM, as with docker stop. */
+    image_signal = sk_image_stop_signal (c->image.stop_signal);
+    if (image_signal > 0)
+      c->stop_signal = image_signal;
+  }
   c->state_dir = xasprintf ("%s/containers/%s", t->task_path, def->name);
   if (mkdir (c->state_dir, 0700) < 0)
     return sk_err_set (err, errno, "mkdir `%s`", c->state_dir);
