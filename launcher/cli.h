@@ -28,6 +28,10 @@ typedef int (*sk_cmd_fn) (struct sk_global *g, int argc, char **argv);
 
 int cmd_validate (struct sk_global *g, int argc, char **argv);
 int cmd_run (struct sk_global *g, int argc, char **argv);
+int cmd_pull (struct sk_global *g, int argc, char **argv);
+int cmd_images (struct sk_global *g, int argc, char **argv);
+int cmd_rmi (struct sk_global *g, int argc, char **argv);
+int cmd_image (struct sk_global *g, int argc, char **argv);
 
 /* Print "skiff COMMAND: message" and the hint to use --help; returns 125. */
 int sk_usage_error (const char *command, const char *fmt, ...)

@@ -18,6 +18,10 @@ struct command
 static const struct command commands[] = {
   { "run", cmd_run, "run a task definition in the foreground" },
   { "validate", cmd_validate, "check task definition files; --print shows the normalized task" },
+  { "pull", cmd_pull, "pull an image into the image store" },
+  { "images", cmd_images, "list the images in the store" },
+  { "rmi", cmd_rmi, "remove images from the store" },
+  { "image", cmd_image, "image subcommands: ls, pull, rm, prune" },
 };
 
 static void
