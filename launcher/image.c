@@ -55,7 +55,7 @@ sk_image_stop_signal (const char *name)
     return -1;
   n = strtol (name, &end, 10);
   if (*end == '\0')
-    return n > 0 && n < NSIG ? (int) n : -1;
+    return n > 0 && n < NSIG ? (int)n : -1;
   if (strncasecmp (name, "SIG", 3) == 0)
     name += 3;
   for (int s = 1; s < NSIG; s++)
@@ -115,7 +115,7 @@ copy_effective (char **lowers, int viewfd, const char *file, sk_err_t *err)
       if (dst < 0)
         return sk_err_set (err, errno, "create view `%s`", rel);
       while ((n = read (src, buf, sizeof buf)) > 0)
-        if (write (dst, buf, (size_t) n) != n)
+        if (write (dst, buf, (size_t)n) != n)
           return sk_err_set (err, errno, "write view `%s`", rel);
       return 0;
     }
@@ -127,7 +127,7 @@ static int
 build_view (struct sk_store *s, const char *digest, char **lowers, char **out, sk_err_t *err)
 {
   _cleanup_free_ char *rel = xasprintf ("views/%s", digest + 7);
-  _cleanup_free_ char *tmp = xasprintf ("tmp/view-%d-%s", (int) getpid (), digest + 7);
+  _cleanup_free_ char *tmp = xasprintf ("tmp/view-%d-%s", (int)getpid (), digest + 7);
   _cleanup_free_ char *tmp_etc = xasprintf ("%s/etc", tmp);
   _cleanup_close_ int viewfd = -1;
 

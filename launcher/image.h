@@ -45,10 +45,10 @@ struct sk_image
 
 struct sk_image_opts
 {
-  const char *root;            /* skiff root: the store is <root>/images */
-  enum sk_pull_policy policy;  /* registry images; local transports always re-read */
-  const char *cpu_arch;        /* ECS runtimePlatform.cpuArchitecture or NULL */
-  bool quiet;                  /* no pull progress */
+  const char *root;           /* skiff root: the store is <root>/images */
+  enum sk_pull_policy policy; /* registry images; local transports always re-read */
+  const char *cpu_arch;       /* ECS runtimePlatform.cpuArchitecture or NULL */
+  bool quiet;                 /* no pull progress */
 };
 
 int sk_image_resolve (const char *ref, const char *task_dir, const struct sk_image_opts *o,

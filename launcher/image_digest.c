@@ -81,7 +81,7 @@ sk_sha256_fd (int fd, char out[SK_DIGEST_LEN + 1], sk_err_t *err)
         }
       if (n == 0)
         break;
-      sk_sha256_update (h, buf, (size_t) n);
+      sk_sha256_update (h, buf, (size_t)n);
     }
   sk_sha256_finish (h, out);
   return 0;

@@ -7,8 +7,8 @@
 #include "util.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/utsname.h>
@@ -86,8 +86,8 @@ parse_descriptor (const struct sk_json *obj, const char *where, struct sk_descri
   d->media_type = get_string (obj, "mediaType");
   d->digest = get_string (obj, "digest");
   if (!sk_digest_is_valid (d->digest))
-    return sk_err_set (err, EINVAL, "%s: missing or unsupported digest `%s` (sha256 only)",
-                       where, d->digest != NULL ? d->digest : "");
+    return sk_err_set (err, EINVAL, "%s: missing or unsupported digest `%s` (sha256 only)", where,
+                       d->digest != NULL ? d->digest : "");
   size = sk_json_get (obj, "size");
   if (size == NULL || size->type != SK_JSON_NUMBER || !size->in_range || size->integer < 0)
     return sk_err_set (err, EINVAL, "%s: missing or invalid size", where);

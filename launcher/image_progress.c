@@ -11,20 +11,20 @@ now_ns (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void
 sk_format_bytes (uint64_t n, char *buf, size_t size)
 {
   static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-  double v = (double) n;
+  double v = (double)n;
   size_t u = 0;
 
   while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0])
     v /= 1000.0, u++;
   if (u == 0)
-    snprintf (buf, size, "%llu B", (unsigned long long) n);
+    snprintf (buf, size, "%llu B", (unsigned long long)n);
   else
     snprintf (buf, size, "%.1f %s", v, units[u]);
 }
@@ -33,11 +33,11 @@ static void
 draw (struct sk_progress *p, bool final, const char *verdict)
 {
   char done[32], total[32], speed[32];
-  double secs = (double) (now_ns () - p->start_ns) / 1e9;
+  double secs = (double)(now_ns () - p->start_ns) / 1e9;
 
   sk_format_bytes (p->done, done, sizeof done);
   sk_format_bytes (p->total, total, sizeof total);
-  sk_format_bytes (secs > 0.05 ? (uint64_t) ((double) p->done / secs) : 0, speed, sizeof speed);
+  sk_format_bytes (secs > 0.05 ? (uint64_t)((double)p->done / secs) : 0, speed, sizeof speed);
   if (p->tty)
     fprintf (stderr, "\r\033[K%s %-12s %10s / %-10s %10s/s%s", final ? verdict : "pulling ",
              p->label, done, total, speed, final ? "\n" : "");
@@ -53,7 +53,7 @@ sk_progress_begin (struct sk_progress *p, bool quiet, const char *what, const ch
   p->quiet = quiet;
   p->tty = isatty (STDERR_FILENO) == 1;
   snprintf (p->label, sizeof p->label, "%s", what);
-  (void) digest;
+  (void)digest;
   p->total = total;
   p->start_ns = now_ns ();
 }

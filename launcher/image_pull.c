@@ -134,21 +134,21 @@ fetch_blob (struct sk_store *s, struct sk_registry *reg, const struct sk_descrip
     }
   if (sk_blob_begin (s, &w, err) < 0)
     return -1;
-  sk_progress_begin (&p, o->quiet, label, d->digest, (uint64_t) d->size);
+  sk_progress_begin (&p, o->quiet, label, d->digest, (uint64_t)d->size);
   if (sk_registry_get_blob (reg, d->digest, &w, sk_progress_update, &p, err) < 0)
     {
       sk_blob_abort (s, &w);
       return -1;
     }
   p.done = w.size;
-  if (d->size >= 0 && w.size != (uint64_t) d->size)
+  if (d->size >= 0 && w.size != (uint64_t)d->size)
     {
       uint64_t got = w.size;
       sk_blob_abort (s, &w);
       return sk_err_set (err, EBADMSG,
                          "blob `%s`: the registry sent %llu bytes, the manifest says %lld; "
                          "refused",
-                         d->digest, (unsigned long long) got, (long long) d->size);
+                         d->digest, (unsigned long long)got, (long long)d->size);
     }
   if (sk_blob_commit (s, &w, d->digest, NULL, err) < 0)
     return -1;
@@ -296,7 +296,7 @@ copy_file_blob (struct sk_store *s, int dirfd, const char *rel, const char *expe
         }
       if (n == 0)
         break;
-      if (sk_blob_write (&w, buf, (size_t) n, err) < 0)
+      if (sk_blob_write (&w, buf, (size_t)n, err) < 0)
         {
           sk_blob_abort (s, &w);
           return -1;
@@ -330,16 +330,16 @@ read_layout_file (int layout, const char *rel, char **body, size_t *len, sk_err_
     return sk_err_set (err, errno, "stat `%s`", rel);
   if (st.st_size > 4 * 1024 * 1024)
     return sk_err_set (err, EFBIG, "`%s` is too large", rel);
-  buf = xmalloc ((size_t) st.st_size + 1);
-  while (done < (size_t) st.st_size)
+  buf = xmalloc ((size_t)st.st_size + 1);
+  while (done < (size_t)st.st_size)
     {
-      ssize_t n = read (fd, buf + done, (size_t) st.st_size - done);
+      ssize_t n = read (fd, buf + done, (size_t)st.st_size - done);
       if (n <= 0)
         {
           free (buf);
           return sk_err_set (err, n < 0 ? errno : EIO, "read `%s`", rel);
         }
-      done += (size_t) n;
+      done += (size_t)n;
     }
   buf[done] = '\0';
   *body = buf;
@@ -367,12 +367,11 @@ oci_pick_entry (const char *body, size_t len, const char *tag, char **digest, sk
   for (size_t i = 0; i < list->n; i++)
     {
       const struct sk_json *ann = sk_json_get (list->items[i], "annotations");
-      const struct sk_json *nm = ann != NULL ? sk_json_get (ann, "org.opencontainers.image.ref.name")
-                                             : NULL;
+      const struct sk_json *nm
+          = ann != NULL ? sk_json_get (ann, "org.opencontainers.image.ref.name") : NULL;
       const struct sk_json *dg = sk_json_get (list->items[i], "digest");
       bool match = tag == NULL ? list->n == 1
-                               : nm != NULL && nm->type == SK_JSON_STRING
-                                     && strlen (tag) == nm->len
+                               : nm != NULL && nm->type == SK_JSON_STRING && strlen (tag) == nm->len
                                      && memcmp (nm->text, tag, nm->len) == 0;
       if (match && dg != NULL && dg->type == SK_JSON_STRING)
         {
@@ -521,7 +520,7 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
       if (strcmp (p, "manifest.json") == 0)
         {
           la_ssize_t got;
-          size_t want = (size_t) archive_entry_size (e);
+          size_t want = (size_t)archive_entry_size (e);
           if (want > (1u << 20))
             {
               sk_err_set (err, EFBIG, "docker archive `%s`: manifest.json too large", path);
@@ -529,7 +528,7 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
             }
           manifest_json = xmalloc (want + 1);
           got = archive_read_data (a, manifest_json, want);
-          if (got < 0 || (size_t) got != want)
+          if (got < 0 || (size_t)got != want)
             {
               sk_err_set (err, EIO, "docker archive `%s`: read manifest.json", path);
               goto out;
@@ -570,16 +569,16 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
     }
   if (manifest_json == NULL)
     {
-      sk_err_set (err, EINVAL, "docker archive `%s` has no manifest.json (not a `docker save` "
-                               "tarball?)",
+      sk_err_set (err, EINVAL,
+                  "docker archive `%s` has no manifest.json (not a `docker save` "
+                  "tarball?)",
                   path);
       goto out;
     }
   root = sk_json_parse (manifest_json, manifest_len, "manifest.json", &diags);
   if (root == NULL || root->type != SK_JSON_ARRAY || root->n == 0)
     {
-      sk_err_set (err, EINVAL, "docker archive `%s`: manifest.json is not a list of images",
-                  path);
+      sk_err_set (err, EINVAL, "docker archive `%s`: manifest.json is not a list of images", path);
       goto out;
     }
   if (root->n > 1)
@@ -619,8 +618,8 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
           f = &files[k];
       if (f == NULL)
         {
-          sk_err_set (err, ENOENT, "docker archive `%s`: `%.*s` is missing", path,
-                      (int) want->len, want->text);
+          sk_err_set (err, ENOENT, "docker archive `%s`: `%.*s` is missing", path, (int)want->len,
+                      want->text);
           goto out;
         }
       /* Names that carry a digest ("<hex>.json", "blobs/sha256/<hex>")
@@ -673,7 +672,7 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
   *out = xstrdup (mdigest);
   ret = 0;
 out:
-  (void) o;
+  (void)o;
   sk_json_free (root);
   sk_diags_clear (&diags);
   sk_jw_free (&w);

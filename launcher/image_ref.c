@@ -44,7 +44,7 @@ sk_digest_is_valid (const char *digest)
   if (digest == NULL || strncmp (digest, "sha256:", 7) != 0 || strlen (digest) != 7 + 64)
     return false;
   for (const char *p = digest + 7; *p != '\0'; p++)
-    if (!isdigit ((unsigned char) *p) && !(*p >= 'a' && *p <= 'f'))
+    if (!isdigit ((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
       return false;
   return true;
 }
@@ -99,20 +99,20 @@ domain_is_valid (const char *s, size_t n)
       const char *close = memchr (s, ']', n);
       if (close == NULL)
         return false;
-      host_end = (size_t) (close - s) + 1;
+      host_end = (size_t)(close - s) + 1;
       for (size_t i = 1; i + 1 < host_end; i++)
-        if (!isxdigit ((unsigned char) s[i]) && s[i] != ':')
+        if (!isxdigit ((unsigned char)s[i]) && s[i] != ':')
           return false;
     }
   else
     {
       colon = memchr (s, ':', n);
       if (colon != NULL)
-        host_end = (size_t) (colon - s);
+        host_end = (size_t)(colon - s);
       if (host_end == 0)
         return false;
       for (size_t i = 0; i < host_end; i++)
-        if (!isalnum ((unsigned char) s[i]) && s[i] != '.' && s[i] != '-')
+        if (!isalnum ((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
           return false;
       if (s[0] == '-' || s[0] == '.' || s[host_end - 1] == '-' || s[host_end - 1] == '.')
         return false;
@@ -122,7 +122,7 @@ domain_is_valid (const char *s, size_t n)
       if (s[host_end] != ':' || host_end + 1 == n)
         return false;
       for (size_t i = host_end + 1; i < n; i++)
-        if (!isdigit ((unsigned char) s[i]))
+        if (!isdigit ((unsigned char)s[i]))
           return false;
     }
   return true;
@@ -135,10 +135,10 @@ tag_is_valid (const char *t)
 
   if (n == 0 || n > TAG_MAX)
     return false;
-  if (!isalnum ((unsigned char) t[0]) && t[0] != '_')
+  if (!isalnum ((unsigned char)t[0]) && t[0] != '_')
     return false;
   for (size_t i = 1; i < n; i++)
-    if (!isalnum ((unsigned char) t[i]) && t[i] != '_' && t[i] != '.' && t[i] != '-')
+    if (!isalnum ((unsigned char)t[i]) && t[i] != '_' && t[i] != '.' && t[i] != '-')
       return false;
   return true;
 }
@@ -151,7 +151,7 @@ looks_like_domain (const char *s, size_t n)
   if (n == 9 && strncmp (s, "localhost", 9) == 0)
     return true;
   for (size_t i = 0; i < n; i++)
-    if (s[i] == '.' || s[i] == ':' || isupper ((unsigned char) s[i]))
+    if (s[i] == '.' || s[i] == ':' || isupper ((unsigned char)s[i]))
       return true;
   return false;
 }
@@ -178,7 +178,7 @@ sk_image_ref_parse (const char *text, struct sk_image_ref *out, sk_err_t *err)
         return sk_err_set (err, EINVAL,
                            "image `%s`: invalid digest `%s` (expected sha256: and 64 hex digits)",
                            text, digest);
-      name = xstrndup (text, (size_t) (at - text));
+      name = xstrndup (text, (size_t)(at - text));
     }
   else
     name = xstrdup (text);
@@ -197,9 +197,9 @@ sk_image_ref_parse (const char *text, struct sk_image_ref *out, sk_err_t *err)
     return sk_err_set (err, EINVAL, "image `%s`: empty repository name", text);
 
   slash = strchr (name, '/');
-  if (slash != NULL && looks_like_domain (name, (size_t) (slash - name)))
+  if (slash != NULL && looks_like_domain (name, (size_t)(slash - name)))
     {
-      domain = xstrndup (name, (size_t) (slash - name));
+      domain = xstrndup (name, (size_t)(slash - name));
       remainder = slash + 1;
       if (!domain_is_valid (domain, strlen (domain)))
         return sk_err_set (err, EINVAL, "image `%s`: invalid registry host `%s`", text, domain);
@@ -222,13 +222,13 @@ sk_image_ref_parse (const char *text, struct sk_image_ref *out, sk_err_t *err)
   for (const char *p = path;;)
     {
       const char *end = strchr (p, '/');
-      size_t n = end != NULL ? (size_t) (end - p) : strlen (p);
+      size_t n = end != NULL ? (size_t)(end - p) : strlen (p);
       for (size_t i = 0; i < n; i++)
-        if (isupper ((unsigned char) p[i]))
+        if (isupper ((unsigned char)p[i]))
           return sk_err_set (err, EINVAL, "image `%s`: repository name must be lowercase", text);
       if (!component_is_valid (p, n))
         return sk_err_set (err, EINVAL, "image `%s`: invalid repository name component `%.*s`",
-                           text, (int) n, p);
+                           text, (int)n, p);
       if (end == NULL)
         break;
       p = end + 1;
@@ -285,7 +285,7 @@ sk_oci_ref_split (const char *arg, char **path, char **tag)
 
   if (colon != NULL && colon != arg && strchr (colon, '/') == NULL && colon[1] != '\0')
     {
-      *path = xstrndup (arg, (size_t) (colon - arg));
+      *path = xstrndup (arg, (size_t)(colon - arg));
       *tag = xstrdup (colon + 1);
     }
   else

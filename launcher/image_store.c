@@ -19,8 +19,9 @@
 
 #define SMALL_BLOB_MAX (4u * 1024u * 1024u)
 
-static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "layers/sha256",
-                                          "images", "refs", "locks", "tmp", "views" };
+static const char *const store_dirs[]
+    = { "blobs", "blobs/sha256", "layers", "layers/sha256", "images",
+        "refs",  "locks",        "tmp",    "views" };
 
 static const char *
 hex_of (const char *digest)
@@ -53,8 +54,8 @@ sk_store_open (const char *root, struct sk_store *s, sk_err_t *err)
 
   s->dirfd = -1;
   s->lock_fd = -1;
-  s->dir = override != NULL && override[0] == '/' ? xstrdup (override)
-                                                  : xasprintf ("%s/images", root);
+  s->dir
+      = override != NULL && override[0] == '/' ? xstrdup (override) : xasprintf ("%s/images", root);
   if (mkdir_p (s->dir, err) < 0)
     goto fail;
   s->dirfd = open (s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -105,7 +106,7 @@ sk_store_lock (struct sk_store *s, bool exclusive, sk_err_t *err)
 void
 sk_store_unlock (struct sk_store *s)
 {
-  (void) flock (s->lock_fd, LOCK_UN);
+  (void)flock (s->lock_fd, LOCK_UN);
 }
 
 /* ---- blobs ------------------------------------------------------------------ */
@@ -124,7 +125,7 @@ sk_blob_begin (struct sk_store *s, struct sk_blob_writer *w, sk_err_t *err)
   for (int attempt = 0; attempt < 100; attempt++)
     {
       free (w->tmp_name);
-      w->tmp_name = xasprintf ("tmp/blob-%d-%08x", (int) getpid (), (unsigned) random ());
+      w->tmp_name = xasprintf ("tmp/blob-%d-%08x", (int)getpid (), (unsigned)random ());
       w->fd = openat (s->dirfd, w->tmp_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (w->fd >= 0 || errno != EEXIST)
         break;
@@ -154,7 +155,7 @@ sk_blob_write (struct sk_blob_writer *w, const void *data, size_t len, sk_err_t 
       if (n < 0)
         return sk_err_set (err, errno, "write blob");
       p += n;
-      left -= (size_t) n;
+      left -= (size_t)n;
     }
   sk_sha256_update (w->hash, data, len);
   w->size += len;
@@ -184,7 +185,7 @@ sk_blob_abort (struct sk_store *s, struct sk_blob_writer *w)
   if (w->fd >= 0)
     close (w->fd);
   if (w->tmp_name != NULL)
-    (void) unlinkat (s->dirfd, w->tmp_name, 0);
+    (void)unlinkat (s->dirfd, w->tmp_name, 0);
   free (w->tmp_name);
   memset (w, 0, sizeof *w);
   w->fd = -1;
@@ -269,8 +270,7 @@ sk_store_open_blob (struct sk_store *s, const char *digest, sk_err_t *err)
 }
 
 int
-sk_store_read_blob (struct sk_store *s, const char *digest, char **data, size_t *len,
-                    sk_err_t *err)
+sk_store_read_blob (struct sk_store *s, const char *digest, char **data, size_t *len, sk_err_t *err)
 {
   _cleanup_close_ int fd = sk_store_open_blob (s, digest, err);
   _cleanup_free_ char *buf = NULL;
@@ -282,24 +282,25 @@ sk_store_read_blob (struct sk_store *s, const char *digest, char **data, size_t 
     return -1;
   if (fstat (fd, &st) < 0)
     return sk_err_set (err, errno, "stat blob `%s`", digest);
-  if ((uint64_t) st.st_size > SMALL_BLOB_MAX)
+  if ((uint64_t)st.st_size > SMALL_BLOB_MAX)
     return sk_err_set (err, EFBIG, "blob `%s` is larger than %u bytes", digest, SMALL_BLOB_MAX);
-  buf = xmalloc ((size_t) st.st_size + 1);
-  while (done < (size_t) st.st_size)
+  buf = xmalloc ((size_t)st.st_size + 1);
+  while (done < (size_t)st.st_size)
     {
-      ssize_t n = read (fd, buf + done, (size_t) st.st_size - done);
+      ssize_t n = read (fd, buf + done, (size_t)st.st_size - done);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         return sk_err_set (err, n < 0 ? errno : EIO, "read blob `%s`", digest);
-      done += (size_t) n;
+      done += (size_t)n;
     }
   buf[done] = '\0';
   /* Cheap for small blobs, and catches a store edited behind our back. */
   sk_sha256_buffer (buf, done, got);
   if (strcmp (got, digest) != 0)
-    return sk_err_set (err, EBADMSG, "stored blob `%s` has digest `%s`: the store is damaged; "
-                                     "run `skiff rmi` on the image and pull it again",
+    return sk_err_set (err, EBADMSG,
+                       "stored blob `%s` has digest `%s`: the store is damaged; "
+                       "run `skiff rmi` on the image and pull it again",
                        digest, got);
   *data = steal_pointer (&buf);
   *len = done;
@@ -390,7 +391,7 @@ escape_name (const char *name)
   for (const char *p = name; *p != '\0'; p++)
     {
       if (*p == '/' || *p == '%' || *p == ':' || *p == '@')
-        o += sprintf (o, "%%%02X", (unsigned char) *p);
+        o += sprintf (o, "%%%02X", (unsigned char)*p);
       else
         *o++ = *p;
     }
@@ -409,7 +410,7 @@ unescape_name (const char *name)
       unsigned v;
       if (*p == '%' && sscanf (p + 1, "%2X", &v) == 1)
         {
-          *o++ = (char) v;
+          *o++ = (char)v;
           p += 2;
         }
       else
@@ -424,7 +425,7 @@ sk_store_set_ref (struct sk_store *s, const char *name, const char *digest, sk_e
 {
   _cleanup_free_ char *esc = escape_name (name);
   _cleanup_free_ char *rel = xasprintf ("refs/%s", esc);
-  _cleanup_free_ char *tmp = xasprintf ("tmp/ref-%d-%08x", (int) getpid (), (unsigned) random ());
+  _cleanup_free_ char *tmp = xasprintf ("tmp/ref-%d-%08x", (int)getpid (), (unsigned)random ());
   _cleanup_close_ int fd = -1;
   size_t len = strlen (digest);
 
@@ -433,16 +434,16 @@ sk_store_set_ref (struct sk_store *s, const char *name, const char *digest, sk_e
   fd = openat (s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     return sk_err_set (err, errno, "create `%s/%s`", s->dir, tmp);
-  if (write (fd, digest, len) != (ssize_t) len || write (fd, "\n", 1) != 1 || fsync (fd) < 0)
+  if (write (fd, digest, len) != (ssize_t)len || write (fd, "\n", 1) != 1 || fsync (fd) < 0)
     {
       int e = errno;
-      (void) unlinkat (s->dirfd, tmp, 0);
+      (void)unlinkat (s->dirfd, tmp, 0);
       return sk_err_set (err, e, "write `%s/%s`", s->dir, tmp);
     }
   if (renameat (s->dirfd, tmp, s->dirfd, rel) < 0)
     {
       int e = errno;
-      (void) unlinkat (s->dirfd, tmp, 0);
+      (void)unlinkat (s->dirfd, tmp, 0);
       return sk_err_set (err, e, "rename into `%s/%s`", s->dir, rel);
     }
   return 0;
@@ -492,7 +493,7 @@ sk_store_remove_ref (struct sk_store *s, const char *name, sk_err_t *err)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* Names of the entries of a store directory (NULL-terminated, sorted). */
@@ -648,7 +649,7 @@ sk_store_remove_image (struct sk_store *s, const char *name, bool *removed, sk_e
   if (strv_has (digests, digest))
     return 0; /* another name keeps it */
   rel = xasprintf ("images/%s", hex_of (digest));
-  (void) unlinkat (s->dirfd, rel, 0);
+  (void)unlinkat (s->dirfd, rel, 0);
   *removed = true;
   return 0;
 }
@@ -677,8 +678,7 @@ image_blobs (struct sk_store *s, const char *digest, char ***blobs, sk_err_t *er
 }
 
 int
-sk_store_image_size (struct sk_store *s, const char *manifest_digest, uint64_t *size,
-                     sk_err_t *err)
+sk_store_image_size (struct sk_store *s, const char *manifest_digest, uint64_t *size, sk_err_t *err)
 {
   _cleanup_strv_ char **blobs = NULL;
   uint64_t total = 0;
@@ -690,7 +690,7 @@ sk_store_image_size (struct sk_store *s, const char *manifest_digest, uint64_t *
       _cleanup_free_ char *rel = xasprintf ("blobs/sha256/%s", hex_of (*b));
       struct stat st;
       if (fstatat (s->dirfd, rel, &st, 0) == 0)
-        total += (uint64_t) st.st_size;
+        total += (uint64_t)st.st_size;
     }
   *size = total;
   return 0;
@@ -701,7 +701,7 @@ file_size_at (int dirfd, const char *rel)
 {
   struct stat st;
 
-  return fstatat (dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t) st.st_size : 0;
+  return fstatat (dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 int
@@ -740,7 +740,7 @@ sk_store_prune (struct sk_store *s, bool all, struct sk_prune_report *rep, sk_er
       if (!strv_has (digests, digest) && !image_in_use (s, images[i]))
         {
           _cleanup_free_ char *rel = xasprintf ("images/%s", images[i]);
-          (void) unlinkat (s->dirfd, rel, 0);
+          (void)unlinkat (s->dirfd, rel, 0);
           rep->images++;
           continue;
         }
@@ -762,8 +762,7 @@ sk_store_prune (struct sk_store *s, bool all, struct sk_prune_report *rep, sk_er
   /* Sweep blobs and unpacked layers nobody keeps, and leftovers of
    * interrupted pulls (no pull runs while we hold the exclusive lock). */
   {
-    static const char *const swept[]
-        = { "blobs/sha256", "layers/sha256", "views", "tmp", "locks" };
+    static const char *const swept[] = { "blobs/sha256", "layers/sha256", "views", "tmp", "locks" };
     for (size_t k = 0; k < SK_ARRAY_SIZE (swept); k++)
       {
         _cleanup_strv_ char **entries = NULL;

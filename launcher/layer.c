@@ -30,11 +30,11 @@ static int
 openat2_beneath (int dirfd, const char *path, int flags)
 {
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
   };
 
-  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+  return (int)syscall (SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 /* "./a//b/c" -> "a/b/c"; refuses absolute names and "..". Empty result for
@@ -55,7 +55,7 @@ normalize (const char *raw, char **out, sk_err_t *err)
   while (*p != '\0')
     {
       const char *end = strchr (p, '/');
-      size_t clen = end != NULL ? (size_t) (end - p) : strlen (p);
+      size_t clen = end != NULL ? (size_t)(end - p) : strlen (p);
 
       if (clen == 2 && p[0] == '.' && p[1] == '.')
         {
@@ -95,8 +95,9 @@ open_parent (int rootfd, const char *dir, const char *entry, sk_err_t *err)
   if (fd >= 0)
     return fd;
   if (errno == ELOOP || errno == EXDEV || errno == ENOTDIR)
-    return sk_err_set (err, EPERM, "layer entry `%s`: its directory is a symlink or not a "
-                                   "directory (refused: it could lead outside the layer)",
+    return sk_err_set (err, EPERM,
+                       "layer entry `%s`: its directory is a symlink or not a "
+                       "directory (refused: it could lead outside the layer)",
                        entry);
   if (errno != ENOENT)
     return sk_err_set (err, errno, "layer entry `%s`: open `%s`", entry, dir);
@@ -181,7 +182,7 @@ apply_xattrs (struct archive_entry *e, int fd)
       if (strncmp (name, "user.", 5) != 0 && strcmp (name, "security.capability") != 0)
         continue;
       /* Best effort: a filesystem without xattrs still gets the layer. */
-      (void) fsetxattr (fd, name, value, size, 0);
+      (void)fsetxattr (fd, name, value, size, 0);
     }
 }
 
@@ -192,7 +193,7 @@ apply_times (struct archive_entry *e, int parent, const char *base)
 
   ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime (e);
   ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec (e);
-  (void) utimensat (parent, base, ts, AT_SYMLINK_NOFOLLOW);
+  (void)utimensat (parent, base, ts, AT_SYMLINK_NOFOLLOW);
 }
 
 /* Metadata on an open fd (regular files, directories): owner first, since
@@ -200,8 +201,8 @@ apply_times (struct archive_entry *e, int parent, const char *base)
 static int
 apply_meta_fd (struct archive_entry *e, int fd, const char *path, sk_err_t *err)
 {
-  if (fchown (fd, (uid_t) archive_entry_uid (e), (gid_t) archive_entry_gid (e)) < 0
-      && errno != EPERM && errno != EINVAL)
+  if (fchown (fd, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e)) < 0 && errno != EPERM
+      && errno != EINVAL)
     return sk_err_set (err, errno, "chown `%s`", path);
   if (fchmod (fd, archive_entry_perm (e) & 07777) < 0)
     return sk_err_set (err, errno, "chmod `%s`", path);
@@ -227,22 +228,22 @@ write_file (struct archive *a, struct archive_entry *e, int parent, const char *
       const char *p = buf;
       while (size > 0)
         {
-          ssize_t n = pwrite (fd, p, size, (off_t) offset);
+          ssize_t n = pwrite (fd, p, size, (off_t)offset);
           if (n < 0 && errno == EINTR)
             continue;
           if (n < 0)
             return sk_err_set (err, errno, "write `%s`", path);
           p += n;
-          size -= (size_t) n;
+          size -= (size_t)n;
           offset += n;
-          stats->bytes += (uint64_t) n;
+          stats->bytes += (uint64_t)n;
         }
     }
   if (r != ARCHIVE_EOF)
-    return sk_err_set (err, archive_errno (a) > 0 ? archive_errno (a) : EIO, "read `%s`: %s",
-                       path, archive_error_string (a) ? archive_error_string (a) : "bad data");
+    return sk_err_set (err, archive_errno (a) > 0 ? archive_errno (a) : EIO, "read `%s`: %s", path,
+                       archive_error_string (a) ? archive_error_string (a) : "bad data");
   /* Sparse files end in a hole the blocks do not cover. */
-  if (ftruncate (fd, (off_t) archive_entry_size (e)) < 0)
+  if (ftruncate (fd, (off_t)archive_entry_size (e)) < 0)
     return sk_err_set (err, errno, "truncate `%s`", path);
   if (apply_meta_fd (e, fd, path, err) < 0)
     return -1;
@@ -263,8 +264,8 @@ make_dir (struct archive_entry *e, int parent, const char *base, const char *pat
 }
 
 static int
-make_hardlink (int rootfd, struct archive_entry *e, int parent, const char *base,
-               const char *path, sk_err_t *err)
+make_hardlink (int rootfd, struct archive_entry *e, int parent, const char *base, const char *path,
+               sk_err_t *err)
 {
   _cleanup_free_ char *target = NULL;
   _cleanup_close_ int tparent = -1;
@@ -276,7 +277,7 @@ make_hardlink (int rootfd, struct archive_entry *e, int parent, const char *base
   if (target[0] == '\0')
     return sk_err_set (err, EPERM, "hardlink `%s` to the layer root refused", path);
   slash = strrchr (target, '/');
-  tdir = slash != NULL ? xstrndup (target, (size_t) (slash - target)) : xstrdup ("");
+  tdir = slash != NULL ? xstrndup (target, (size_t)(slash - target)) : xstrdup ("");
   tbase = slash != NULL ? slash + 1 : target;
   if (tdir[0] == '\0')
     tparent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
@@ -293,8 +294,8 @@ make_hardlink (int rootfd, struct archive_entry *e, int parent, const char *base
 }
 
 static int
-extract_entry (struct archive *a, struct archive_entry *e, int rootfd,
-               struct sk_layer_stats *stats, sk_err_t *err)
+extract_entry (struct archive *a, struct archive_entry *e, int rootfd, struct sk_layer_stats *stats,
+               sk_err_t *err)
 {
   _cleanup_free_ char *path = NULL;
   _cleanup_free_ char *dir = NULL;
@@ -314,7 +315,7 @@ extract_entry (struct archive *a, struct archive_entry *e, int rootfd,
   if (strlen (path) >= PATH_MAX)
     return sk_err_set (err, ENAMETOOLONG, "layer entry `%.64s...`", path);
   slash = strrchr (path, '/');
-  dir = slash != NULL ? xstrndup (path, (size_t) (slash - path)) : xstrdup ("");
+  dir = slash != NULL ? xstrndup (path, (size_t)(slash - path)) : xstrdup ("");
   base = slash != NULL ? slash + 1 : path;
   parent = open_parent (rootfd, dir, path, err);
   if (parent < 0)
@@ -369,7 +370,7 @@ extract_entry (struct archive *a, struct archive_entry *e, int rootfd,
          * container's root at run time, and our own walks never follow it. */
         if (target == NULL || symlinkat (target, parent, base) < 0)
           return sk_err_set (err, target ? errno : EINVAL, "symlink `%s`", path);
-        if (fchownat (parent, base, (uid_t) archive_entry_uid (e), (gid_t) archive_entry_gid (e),
+        if (fchownat (parent, base, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
                       AT_SYMLINK_NOFOLLOW)
             < 0)
           return sk_err_set (err, errno, "chown `%s`", path);
@@ -385,7 +386,7 @@ extract_entry (struct archive *a, struct archive_entry *e, int rootfd,
             return 0; /* no CAP_MKNOD (user namespace): devices come from /dev anyway */
           return sk_err_set (err, errno, "mknod `%s`", path);
         }
-      if (fchownat (parent, base, (uid_t) archive_entry_uid (e), (gid_t) archive_entry_gid (e),
+      if (fchownat (parent, base, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
                     AT_SYMLINK_NOFOLLOW)
           < 0)
         return sk_err_set (err, errno, "chown `%s`", path);

@@ -18,8 +18,7 @@ struct sk_layer_stats
   uint64_t whiteouts;
 };
 
-int sk_layer_extract (int archive_fd, int dest_dirfd, struct sk_layer_stats *stats,
-                      sk_err_t *err);
+int sk_layer_extract (int archive_fd, int dest_dirfd, struct sk_layer_stats *stats, sk_err_t *err);
 
 /* rm -rf of dirfd/name without following symlinks. */
 int sk_rm_tree_at (int dirfd, const char *name, sk_err_t *err);

@@ -131,13 +131,12 @@ on_body (char *data, size_t size, size_t n, void *ctx)
 }
 
 static int
-on_progress (void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-             curl_off_t ulnow)
+on_progress (void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
   struct response *rs = ctx;
 
   if (rs->progress != NULL && rs->status == 200)
-    rs->progress (rs->progress_ctx, (uint64_t) dlnow, (uint64_t) dltotal);
+    rs->progress (rs->progress_ctx, (uint64_t)dlnow, (uint64_t)dltotal);
   return 0;
 }
 
@@ -165,10 +164,10 @@ read_small_file (const char *path, size_t max)
   char *buf;
   ssize_t n;
 
-  if (fd < 0 || fstat (fd, &st) < 0 || (size_t) st.st_size > max)
+  if (fd < 0 || fstat (fd, &st) < 0 || (size_t)st.st_size > max)
     return NULL;
-  buf = xmalloc ((size_t) st.st_size + 1);
-  n = read (fd, buf, (size_t) st.st_size);
+  buf = xmalloc ((size_t)st.st_size + 1);
+  n = read (fd, buf, (size_t)st.st_size);
   if (n < 0)
     {
       free (buf);
@@ -181,8 +180,8 @@ read_small_file (const char *path, size_t max)
 static const struct sk_json *
 find_auth (const struct sk_json *auths, const char *host)
 {
-  const char *hub[] = { "https://index.docker.io/v1/", "index.docker.io", "docker.io",
-                        "registry-1.docker.io" };
+  const char *hub[]
+      = { "https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io" };
   bool is_hub = strcmp (host, "docker.io") == 0 || strcmp (host, "registry-1.docker.io") == 0;
 
   for (size_t i = 0; i < auths->n; i++)
@@ -237,7 +236,7 @@ sk_registry_credentials (const char *host, char **user, char **password, sk_err_
       if (v != NULL && v->type == SK_JSON_STRING && v->len > 0)
         {
           unsigned char *dec = xzalloc (v->len + 4);
-          int n = EVP_DecodeBlock (dec, (const unsigned char *) v->text, (int) v->len);
+          int n = EVP_DecodeBlock (dec, (const unsigned char *)v->text, (int)v->len);
           char *colon;
           if (n > 0)
             {
@@ -245,10 +244,10 @@ sk_registry_credentials (const char *host, char **user, char **password, sk_err_
               while (n > 0 && dec[n - 1] == '\0')
                 n--;
               dec[n] = '\0';
-              colon = strchr ((char *) dec, ':');
+              colon = strchr ((char *)dec, ':');
               if (colon != NULL)
                 {
-                  *user = xstrndup ((char *) dec, (size_t) (colon - (char *) dec));
+                  *user = xstrndup ((char *)dec, (size_t)(colon - (char *)dec));
                   *password = xstrdup (colon + 1);
                 }
             }
@@ -328,7 +327,7 @@ challenge_param (const char *challenge, const char *key)
   for (const char *p = challenge; (p = strcasestr (p, key)) != NULL; p += klen)
     {
       const char *v, *end;
-      if (p != challenge && isalnum ((unsigned char) p[-1]))
+      if (p != challenge && isalnum ((unsigned char)p[-1]))
         continue;
       if (p[klen] != '=')
         continue;
@@ -342,7 +341,7 @@ challenge_param (const char *challenge, const char *key)
         end = v + strcspn (v, ", ");
       if (end == NULL)
         return NULL;
-      return xstrndup (v, (size_t) (end - v));
+      return xstrndup (v, (size_t)(end - v));
     }
   return NULL;
 }
@@ -533,9 +532,9 @@ fetch_token (struct sk_registry *r, const char *challenge, sk_err_t *err)
                            r->host);
       pair = xasprintf ("%s:%s", r->user, r->password);
       enc = xzalloc (4 * (strlen (pair) / 3 + 2));
-      EVP_EncodeBlock (enc, (const unsigned char *) pair, (int) strlen (pair));
+      EVP_EncodeBlock (enc, (const unsigned char *)pair, (int)strlen (pair));
       free (r->auth_header);
-      r->auth_header = xasprintf ("Authorization: Basic %s", (char *) enc);
+      r->auth_header = xasprintf ("Authorization: Basic %s", (char *)enc);
       free (enc);
       return 0;
     }
@@ -561,7 +560,7 @@ fetch_token (struct sk_registry *r, const char *challenge, sk_err_t *err)
   curl_easy_setopt (r->curl, CURLOPT_ERRORBUFFER, errbuf);
   if (r->user != NULL)
     {
-      curl_easy_setopt (r->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+      curl_easy_setopt (r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
       curl_easy_setopt (r->curl, CURLOPT_USERNAME, r->user);
       curl_easy_setopt (r->curl, CURLOPT_PASSWORD, r->password);
     }
@@ -596,7 +595,7 @@ fetch_token (struct sk_registry *r, const char *challenge, sk_err_t *err)
       goto out;
     }
   free (r->auth_header);
-  r->auth_header = xasprintf ("Authorization: Bearer %.*s", (int) tok->len, tok->text);
+  r->auth_header = xasprintf ("Authorization: Bearer %.*s", (int)tok->len, tok->text);
   ret = 0;
 out:
   sk_json_free (root);
@@ -628,14 +627,13 @@ status_error (struct sk_registry *r, long status, const char *what, const char *
 }
 
 int
-sk_registry_get_manifest (struct sk_registry *r, const char *reference, char **body,
-                          size_t *len, char **content_type, sk_err_t *err)
+sk_registry_get_manifest (struct sk_registry *r, const char *reference, char **body, size_t *len,
+                          char **content_type, sk_err_t *err)
 {
-  static const char accept[]
-      = "application/vnd.oci.image.index.v1+json, "
-        "application/vnd.docker.distribution.manifest.list.v2+json, "
-        "application/vnd.oci.image.manifest.v1+json, "
-        "application/vnd.docker.distribution.manifest.v2+json";
+  static const char accept[] = "application/vnd.oci.image.index.v1+json, "
+                               "application/vnd.docker.distribution.manifest.list.v2+json, "
+                               "application/vnd.oci.image.manifest.v1+json, "
+                               "application/vnd.docker.distribution.manifest.v2+json";
   _cleanup_free_ char *url = xasprintf ("%s/manifests/%s", r->base, reference);
   struct response rs = { .max = MANIFEST_MAX };
 
