@@ -63,10 +63,11 @@ skiff_run() {
   "$SKIFF" --root "$ROOT" run "$@" &
   local pid=$!
   # The watchdog must not hold the caller's stdout: `run` waits for EOF.
+  # Nor bats' fd 3: bats waits for it to close before it ends the file.
   (
     sleep "$SKIFF_TEST_DEADLINE"
     kill -0 "$pid" 2>/dev/null && touch "$flag" && kill -KILL "$pid"
-  ) </dev/null >/dev/null 2>&1 &
+  ) </dev/null >/dev/null 2>&1 3>&- &
   local dog=$!
   local rc=0
   wait "$pid" || rc=$?
