@@ -56,6 +56,25 @@ stage_path() {
   fi
 }
 
+# A host file or directory at another path in the VM (SRC DEST), with the
+# libraries of its executables at their usual places. The repository and the
+# build go to fixed paths: wherever the host keeps them (a CI clone under
+# /tmp, say), the VM mounts tmpfs over /tmp and /run.
+stage_path_as() {
+  local abs f
+  abs=$(realpath -s "$1")
+  mkdir -p "$STAGE$(dirname "$2")"
+  if [ -d "$abs" ]; then
+    mkdir -p "$STAGE$2"
+    cp -a "$abs/." "$STAGE$2/"
+    while IFS= read -r -d '' f; do stage_libs "$f"; done \
+      < <(find "$abs" -type f -perm /111 -print0)
+  else
+    cp -L --remove-destination "$abs" "$STAGE$2"
+    stage_libs "$abs"
+  fi
+}
+
 # An uncompressed newc archive: QEMU copies it into guest memory for free,
 # while decompressing would run as slow emulated code. Owners are kept when
 # we are root (the test rootfs has files of uid 1000); otherwise everything

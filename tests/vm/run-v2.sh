@@ -78,16 +78,16 @@ cleanup() {
 trap cleanup EXIT
 STAGE=$run/payload
 stage_skeleton
-stage_path "$build/skiff"
-stage_path "$build/rootfs"
-[ -x "$build/tests/test_cgroup" ] && stage_path "$build/tests/test_cgroup"
-for p in tests docs VERSION; do [ -e "$repo/$p" ] && stage_path "$repo/$p"; done
+stage_path_as "$build/skiff" /skiff-build/skiff
+stage_path_as "$build/rootfs" /skiff-build/rootfs
+[ -x "$build/tests/test_cgroup" ] && stage_path_as "$build/tests/test_cgroup" /skiff-build/tests/test_cgroup
+for p in tests docs VERSION; do [ -e "$repo/$p" ] && stage_path_as "$repo/$p" "/skiff-src/$p"; done
 for p in ${SKIFF_VM_PATHS:-}; do stage_path "$p"; done
 q() { printf "'%s'" "${1//\'/\'\\\'\'}"; } # quote for sh
 mkdir -p "$STAGE/skiff-vm"
 {
-  echo "SKIFF_VM_REPO=$(q "$repo")"
-  echo "SKIFF_VM_BUILD=$(q "$build")"
+  echo "SKIFF_VM_REPO=/skiff-src"
+  echo "SKIFF_VM_BUILD=/skiff-build"
   echo "SKIFF_VM_CGROUP=$(q "${SKIFF_VM_CGROUP:-/ci.scope}")"
   echo "SKIFF_VM_CONTROLLERS=$(q "${SKIFF_VM_CONTROLLERS:-cpu cpuset io memory pids}")"
   echo "SKIFF_VM_BATS_ARGS=$(q "${SKIFF_VM_BATS_ARGS:-}")"
