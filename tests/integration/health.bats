@@ -75,8 +75,21 @@ STOPPABLE='trap "exit 0" TERM; while :; do sleep 0.1; done'
   evassert "$EV" '[e["decision"] for e in ev("app","exit")] == ["restart", "stop"]'
   evassert "$EV" 'all(e["reason"] == "Container failed its health check" for e in ev("app","exit"))'
   evassert "$EV" 'at("app","health",status="UNHEALTHY") < at("app","stop") < at("app","exit")'
-  evassert "$EV" 'one(None,"task-stopped")["stopCode"] == "ServiceSchedulerInitiated" or one(None,"task-stopped")["stoppedReason"] != ""'
+  evassert "$EV" 'one(None,"task-stopped")["stopCode"] == "ServiceSchedulerInitiated"'
   evassert "$EV" 'ev("app","exit")[-1]["why"].startswith("gave up")'
+}
+
+@test "health: onUnhealthy=stop-task stops the task; exit non-zero although the container exits 0" {
+  task_json_of \
+    "$(container_json -n app -c "$(health_check 'exit 1' '"retries": 1')" \
+      -c '"dockerLabels": { "skiff.restart.onUnhealthy": "stop-task" }' -- /bin/sh -c "$STOPPABLE")" \
+    "$(container_json -n side -c '"essential": false' -- "$PROBE" sig-wait)"
+  run --separate-stderr skiff_run --events-file "$EV" "$TASK"
+  assert_status 1
+  evassert "$EV" 'at("app","health",status="UNHEALTHY") < at(None,"task-stopping")'
+  evassert "$EV" 'one(None,"task-stopped")["stopCode"] == "ServiceSchedulerInitiated"'
+  evassert "$EV" 'one(None,"task-stopped")["stoppedReason"] == "Task failed container health checks"'
+  evassert "$EV" 'one("app","exit")["exitCode"] == 0 and one("side","exit")["exitCode"] == 143'
 }
 
 @test "Ctrl-C during a health probe: 130, the probe and the container gone, host clean" {

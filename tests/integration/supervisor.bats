@@ -141,6 +141,16 @@ healthy_db() {
   grep -q '"exitCode":7' "$RESULT"
 }
 
+@test "an essential container that cannot start stops the task: 127, the others stopped" {
+  task_json_of \
+    "$(container_json -n side -c '"essential": false' -- "${SIDECAR[@]}")" \
+    "$(container_json -n app -c "$(dep side START)" -- /usr/bin/no-such-program)"
+  run -127 --separate-stderr skiff_run --events-file "$EV" "$TASK"
+  evassert "$EV" '"no-such-program" in one("app","start-failed")["reason"]'
+  evassert "$EV" 'one(None,"task-stopped")["stopCode"] == "TaskFailedToStart"'
+  evassert "$EV" 'one("side","exit")["exitCode"] == 143'
+}
+
 # ---- stopping ------------------------------------------------------------------------
 
 @test "stop order: a dependency is signalled only after its dependent exited" {
