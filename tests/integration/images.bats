@@ -18,12 +18,21 @@ setup_file() {
   mkdir -p "$REG_DIR"
   REG_PORT=$(sh "$BATS_TEST_DIRNAME/../registry/registry.sh" start "$REG_DIR" "$LAYOUT")
   export REG="127.0.0.1:$REG_PORT"
-  export SKIFF_INSECURE_REGISTRIES=$REG
+  # The same registry behind bearer-token auth (user skiff, password s3cret).
+  python3 "$BATS_TEST_DIRNAME/../registry/token_proxy.py" "$REG_PORT" skiff s3cret \
+    "$BATS_FILE_TMPDIR/token.port" >/dev/null 2>&1 3>&- &
+  export TOKEN_PID=$!
+  local i=0
+  until [ -s "$BATS_FILE_TMPDIR/token.port" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || skip "token proxy did not start"; sleep 0.1
+  done
+  export TOK="127.0.0.1:$(cat "$BATS_FILE_TMPDIR/token.port")"
+  export SKIFF_INSECURE_REGISTRIES=$REG,$TOK
 }
 
 teardown_file() {
-  [ -n "${REG_DIR:-}" ] && sh "$BATS_TEST_DIRNAME/../registry/registry.sh" stop "$REG_DIR"
   [ -n "${TOKEN_PID:-}" ] && kill "$TOKEN_PID" 2>/dev/null
+  [ -n "${REG_DIR:-}" ] && sh "$BATS_TEST_DIRNAME/../registry/registry.sh" stop "$REG_DIR"
   true
 }
 
@@ -228,4 +237,30 @@ print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m["digest"][7:]))["config"]["d
   run skiff image prune
   [ -z "$(ls -A "$ROOT/images/blobs/sha256")" ]
   [ -z "$(ls -A "$ROOT/images/layers/sha256")" ]
+}
+
+@test "images: bearer-token auth with credentials from DOCKER_CONFIG" {
+  export DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker
+  mkdir -p "$DOCKER_CONFIG"
+  # No credentials: the anonymous token request is refused.
+  run skiff pull "$TOK/skiff/test:multi"
+  assert_status 125
+  assert_contains "$output" "refused the anonymous token request"
+  # Wrong password.
+  printf '{"auths": {"%s": {"auth": "%s"}}}' "$TOK" "$(printf skiff:nope | base64)" \
+    >"$DOCKER_CONFIG/config.json"
+  run skiff pull "$TOK/skiff/test:multi"
+  assert_status 125
+  assert_contains "$output" "check the credentials"
+  # Right credentials, "auth" form, then username/password form.
+  printf '{"auths": {"http://%s": {"auth": "%s"}}}' "$TOK" "$(printf skiff:s3cret | base64)" \
+    >"$DOCKER_CONFIG/config.json"
+  task_json -i "$TOK/skiff/test:multi" -- cat /opt/hello.txt
+  run skiff_run "$TASK"
+  assert_status 0
+  assert_contains "$output" "hello from layer 2"
+  printf '{"auths": {"%s": {"username": "skiff", "password": "s3cret"}}}' "$TOK" \
+    >"$DOCKER_CONFIG/config.json"
+  run skiff pull "$TOK/skiff/test:entry"
+  assert_status 0
 }
