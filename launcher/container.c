@@ -9,6 +9,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -249,6 +250,50 @@ add_mount_points (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk
   return 0;
 }
 
+/* privileged, as Docker: every device node of the host's /dev (and one
+ * level of its subdirectories: /dev/net/tun, /dev/snd/...), except what the
+ * container's own /dev provides (pts, shm, mqueue, the standard nodes). */
+static void
+add_host_devices (struct sk_mount_plan *plan, const char *dir, int depth)
+{
+  static const char *const skip[] = { "pts", "shm", "mqueue", "console", "ptmx", "tty",
+                                      "null", "zero", "full", "random", "urandom", "core",
+                                      "fd", "stdin", "stdout", "stderr" };
+  DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (d == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    {
+      _cleanup_free_ char *path = NULL;
+      struct stat st;
+      bool skipped = de->d_name[0] == '.';
+
+      for (size_t k = 0; depth == 0 && k < SK_ARRAY_SIZE (skip) && !skipped; k++)
+        skipped = strcmp (de->d_name, skip[k]) == 0;
+      if (skipped)
+        continue;
+      path = xasprintf ("%s/%s", dir, de->d_name);
+      if (lstat (path, &st) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode) && depth == 0)
+        {
+          add_host_devices (plan, path, 1);
+          continue;
+        }
+      if (!S_ISCHR (st.st_mode) && !S_ISBLK (st.st_mode))
+        continue;
+      plan->devices = xreallocarray (plan->devices, plan->n_devices + 1, sizeof *plan->devices);
+      plan->devices[plan->n_devices].host_path = xstrdup (path);
+      plan->devices[plan->n_devices].dest = xstrdup (path);
+      plan->devices[plan->n_devices].mode = st.st_mode & (S_IFMT | 07777);
+      plan->devices[plan->n_devices].rdev = st.st_rdev;
+      plan->n_devices++;
+    }
+  closedir (d);
+}
+
 static int
 build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, sk_err_t *err)
 {
@@ -313,6 +358,8 @@ build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, sk_err_t *err)
       dn->rdev = st.st_rdev;
       c->mounts.n_devices++;
     }
+  if (d->privileged)
+    add_host_devices (&c->mounts, "/dev", 0);
   return 0;
 }
 
