@@ -132,6 +132,18 @@ try_blocked() {
   assert_kv try.mount ENODEV
 }
 
+@test "security: privileged sees the host's device nodes; the default /dev does not" {
+  [ -c /dev/kmsg ] || skip "the host has no /dev/kmsg"
+  task_json -c '"privileged": true' -- "$PROBE" stat /dev/kmsg
+  run skiff_run "$TASK"
+  assert_status 0
+  assert_kv stat.type chr
+  task_json -- "$PROBE" stat /dev/kmsg
+  run skiff_run "$TASK"
+  [ "$status" -ne 0 ]
+  assert_not_contains "$output" "stat.type=chr"
+}
+
 @test "security: user as a uid takes the passwd entry's group" {
   task_json -c '"user": "1000"' -- "$PROBE" id
   run skiff_run "$TASK"
