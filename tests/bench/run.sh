@@ -81,3 +81,6 @@ printf '%-34s %8.1fms %8.2f\n' "crun run" "$(echo "$c" | awk '{print $1/1000}')"
 printf '%-34s %8.1fms %8.2f\n' "skiff run" "$(echo "$s" | awk '{print $1/1000}')" "$(awk -v a="$s" -v b="$f" 'BEGIN{print a/b}')"
 printf 'skiff / crun = %.2f   (target <= 0.75)\n' "$(awk -v a="$s" -v b="$c" 'BEGIN{print a/b}')"
 printf 'skiff / floor = %.2f  (target <= 1.5)\n' "$(awk -v a="$s" -v b="$f" 'BEGIN{print a/b}')"
+
+# Images: pull + unpack vs skopeo + umoci, and the second start.
+sh "$(dirname "$0")/pull.sh" "$build"
