@@ -44,7 +44,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev libcmocka-dev \
-                   bats busybox-static valgrind iproute2 clang libclang-rt-14-dev \
+                   bats busybox-static valgrind iproute2 python3 clang libclang-rt-14-dev \
                    libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo umoci
 
 .PHONY: all deps demo check check-unit check-valgrind check-integration asan bench install \

@@ -41,6 +41,19 @@ for pkg in $packages; do
     esac
   done < <(dpkg -L "$pkg")
 done
+# Python for the tests' event-log helper (evq in helpers.bash): the
+# interpreter and its standard library, without the parts no test uses.
+if [ -x /usr/bin/python3 ]; then
+  py=$(readlink -f /usr/bin/python3)
+  stage_path "$py"
+  ln -sf "$(basename "$py")" "$STAGE/usr/bin/python3"
+  pylib=/usr/lib/$(basename "$py")
+  mkdir -p "$STAGE$pylib"
+  (cd "$pylib" && find . -name test -prune -o -name tests -prune -o -name idlelib -prune \
+    -o -name tkinter -prune -o -name ensurepip -prune -o -name lib2to3 -prune \
+    -o -name '__pycache__' -prune -o -name 'config-*' -prune -o -print |
+    cpio -pdm --quiet "$STAGE$pylib")
+fi
 # Alternatives are not in dpkg's file lists.
 for f in /usr/bin/awk /usr/bin/nawk; do [ -e "$f" ] && stage_path "$f"; done
 # /bin/sh is dash, as on the host: busybox ash would run its own applets
