@@ -234,6 +234,31 @@ open_object (const char *path, struct sk_cgroup **out, sk_err_t *err)
   return 0;
 }
 
+/* Re-adoption (detached tasks): the group already exists and may hold
+ * the processes of a container started by an earlier supervisor. */
+int
+sk_cgroup_open (const char *path, struct sk_cgroup **out, sk_err_t *err)
+{
+  struct sk_cgroup *cg = NULL;
+  const char *dirs[SK_CG_N_CTRL];
+  size_t n_dirs;
+
+  if (open_object (path, &cg, err) < 0)
+    return -1;
+  n_dirs = distinct_dirs (cg, dirs);
+  for (size_t i = 0; i < n_dirs; i++)
+    if (access (dirs[i], F_OK) != 0)
+      {
+        int saved = errno;
+        sk_cgroup_free (cg);
+        return sk_err_set (err, saved, "cgroup `%s`: `%s`", path, dirs[i]);
+      }
+  if (cg->layout == SK_CGROUP_V2)
+    cg->clone_fd = open (cg->unified, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  *out = cg;
+  return 0;
+}
+
 /* The libcgroup controller list for this group: on v2 the controllers
  * share one directory, and libcgroup 2.0.2 rmdir()s it once per controller
  * on delete (failing with ENOENT after success), so delete passes only one. */

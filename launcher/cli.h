@@ -28,6 +28,33 @@ typedef int (*sk_cmd_fn) (struct sk_global *g, int argc, char **argv);
 
 int cmd_validate (struct sk_global *g, int argc, char **argv);
 int cmd_run (struct sk_global *g, int argc, char **argv);
+
+/* Detached tasks (docs/cli.md): cmd_detached.c, cmd_tasks.c, cmd_logs.c,
+ * cmd_exec.c. */
+int cmd_ps (struct sk_global *g, int argc, char **argv);
+int cmd_inspect (struct sk_global *g, int argc, char **argv);
+int cmd_stop (struct sk_global *g, int argc, char **argv);
+int cmd_kill (struct sk_global *g, int argc, char **argv);
+int cmd_rm (struct sk_global *g, int argc, char **argv);
+int cmd_wait (struct sk_global *g, int argc, char **argv);
+int cmd_gc (struct sk_global *g, int argc, char **argv);
+int cmd_logs (struct sk_global *g, int argc, char **argv);
+int cmd_events (struct sk_global *g, int argc, char **argv);
+int cmd_stats (struct sk_global *g, int argc, char **argv);
+int cmd_exec (struct sk_global *g, int argc, char **argv);
+/* Hidden: the processes of a detached task. */
+int cmd_monitor (struct sk_global *g, int argc, char **argv);
+int cmd_supervise (struct sk_global *g, int argc, char **argv);
+
+struct sk_run_request;
+/* `run -d`: record the task, start its monitor, print the id. */
+int sk_run_detach (struct sk_global *g, int argc, char **argv, const char *name,
+                   const struct sk_run_request *req);
+/* `run --__task ID`: the supervisor of a detached task; 0 once it ended. */
+int sk_supervise_detached (struct sk_global *g, const char *id, struct sk_run_request *req);
+char *sk_detached_spec_path (const struct sk_global *g, const char *id);
+/* Re-adopt every detached task whose monitor is gone (any command does). */
+void sk_tasks_reconcile (const char *root);
 int cmd_pull (struct sk_global *g, int argc, char **argv);
 int cmd_images (struct sk_global *g, int argc, char **argv);
 int cmd_rmi (struct sk_global *g, int argc, char **argv);

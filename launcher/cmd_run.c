@@ -43,6 +43,9 @@ run_help (FILE *out)
            "      --allow-unknown-keys unknown task definition keys are warnings, not errors\n"
            "      --pull POLICY        registry images: missing (default), always or never\n"
            "      --insecure-registry HOST  plain HTTP for the registry HOST[:PORT]\n"
+           "  -d, --detach             run in the background; print the task id and exit\n"
+           "                           (then: skiff ps, logs, stop, wait, ...; docs/cli.md)\n"
+           "      --name NAME          a name for the detached task, usable as its id\n"
            "  -h, --help               this text\n"
            "\n"
            "Ctrl-C or SIGTERM stops the task: SIGTERM to each container, SIGKILL to its cgroup\n"
@@ -120,6 +123,9 @@ cmd_run (struct sk_global *g, int argc, char **argv)
     { "result-file", required_argument, NULL, 'F' },
     { "pull", required_argument, NULL, 'L' },
     { "insecure-registry", required_argument, NULL, 'K' },
+    { "detach", no_argument, NULL, 'd' },
+    { "name", required_argument, NULL, 'n' },
+    { "__task", required_argument, NULL, 0x100 }, /* the supervisor of a detached task */
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -130,11 +136,15 @@ cmd_run (struct sk_global *g, int argc, char **argv)
   _cleanup_free_ char **secrets = NULL;
   sk_err_t err = NULL;
   const char *file;
+  bool detach = false;
+  const char *name = NULL;
+  const char *detached_id = NULL;
+  _cleanup_free_ char *spec_path = NULL;
   int c, code = SK_EXIT_SKIFF;
 
   memset (&req, 0, sizeof req);
   req.root = g->root;
-  while ((c = getopt_long (argc, argv, "+:e:c:qh", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:e:c:qdh", opts, NULL)) != -1)
     {
       switch (c)
         {
@@ -213,6 +223,15 @@ cmd_run (struct sk_global *g, int argc, char **argv)
         case 'E':
           req.events_file = optarg;
           break;
+        case 'd':
+          detach = true;
+          break;
+        case 'n':
+          name = optarg;
+          break;
+        case 0x100:
+          detached_id = optarg;
+          break;
         case 'F':
           req.result_file = optarg;
           break;
@@ -228,6 +247,8 @@ cmd_run (struct sk_global *g, int argc, char **argv)
   if (optind >= argc)
     return sk_usage_error ("run", "missing the task definition FILE");
   file = argv[optind++];
+  if (detached_id != NULL)
+    file = spec_path = sk_detached_spec_path (g, detached_id);
   if (optind < argc)
     {
       if (strcmp (argv[optind - 1], "--") != 0 && strcmp (argv[optind], "--") == 0)
@@ -264,6 +285,23 @@ cmd_run (struct sk_global *g, int argc, char **argv)
                                     "replaces with --container NAME");
     }
 
+  if (detached_id != NULL)
+    {
+      code = sk_supervise_detached (g, detached_id, &req);
+      sk_task_free (req.task);
+      return code;
+    }
+  if (detach)
+    {
+      code = sk_run_detach (g, argc, argv, name, &req);
+      sk_task_free (req.task);
+      return code;
+    }
+  if (name != NULL)
+    {
+      sk_task_free (req.task);
+      return sk_usage_error ("run", "--name is for detached tasks (-d)");
+    }
   if (sk_run_task (&req, &code, &err) < 0)
     {
       code = err != NULL && err->exitcode != 0 ? err->exitcode : SK_EXIT_SKIFF;

@@ -173,6 +173,14 @@ create_cgroup (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_ru
   if (lim.cpu_shares != 0 && lim.cpu_shares < 2)
     lim.cpu_shares = 2; /* the kernel's minimum, as the ECS agent clamps */
   lim.pids_max = ov->pids_limit > 0 ? ov->pids_limit : SK_DEFAULT_PIDS_LIMIT;
+  if (t->adopt)
+    {
+      /* A resumed supervisor takes the group over, running container and all. */
+      sk_err_t ignored = NULL;
+      if (sk_cgroup_open (path, &c->cgroup, &ignored) == 0)
+        return 0;
+      sk_err_free (&ignored);
+    }
   if (sk_cgroup_create (path, &lim, &c->cgroup, err) < 0)
     return -1;
   /* Soft settings the host cannot honour (swap accounting off, ...) are
@@ -415,7 +423,7 @@ sk_ctr_prepare (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_c
       c->stop_signal = image_signal;
   }
   c->state_dir = xasprintf ("%s/containers/%s", t->task_path, def->name);
-  if (mkdir (c->state_dir, 0700) < 0)
+  if (mkdir (c->state_dir, 0700) < 0 && !(t->adopt && errno == EEXIST))
     return sk_err_set (err, errno, "mkdir `%s`", c->state_dir);
 
   if (build_argv (c, ov, err) < 0 || resolve_creds (c, err) < 0)

@@ -39,6 +39,7 @@ struct sk_task_ctx
   const char *cache_dir; /* <root>/cache/seccomp */
   struct sk_cgroup *task_cgroup;
   bool die_with_parent;
+  bool adopt; /* a resumed supervisor: the task's groups and directories exist */
 };
 
 enum sk_ctr_state

@@ -18,6 +18,19 @@ struct command
 static const struct command commands[] = {
   { "run", cmd_run, "run a task definition in the foreground" },
   { "validate", cmd_validate, "check task definition files; --print shows the normalized task" },
+  { "ps", cmd_ps, "list detached tasks (-a: stopped ones too)" },
+  { "inspect", cmd_inspect, "a detached task as JSON (ECS DescribeTasks-like)" },
+  { "logs", cmd_logs, "the output of a detached task's containers" },
+  { "events", cmd_events, "the supervisor's decisions for a task" },
+  { "stop", cmd_stop, "stop a detached task" },
+  { "kill", cmd_kill, "send a signal to a detached task's containers" },
+  { "rm", cmd_rm, "remove a stopped task (-f: stop it first)" },
+  { "wait", cmd_wait, "wait until a task stops; exit with its exit code" },
+  { "exec", cmd_exec, "run a command inside a running container" },
+  { "stats", cmd_stats, "cpu, memory and pids of a task's containers" },
+  { "gc", cmd_gc, "clean what crashed skiff processes left behind" },
+  { "__monitor", cmd_monitor, NULL },
+  { "__supervise", cmd_supervise, NULL },
   { "pull", cmd_pull, "pull an image into the image store" },
   { "images", cmd_images, "list the images in the store" },
   { "rmi", cmd_rmi, "remove images from the store" },
@@ -34,7 +47,8 @@ print_help (FILE *out)
            "\n"
            "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    if (commands[i].summary != NULL)
+      fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\n"
                 "Global options:\n"
                 "  --root DIR   runtime state directory (default $SKIFF_ROOT or /run/skiff)\n"

@@ -104,7 +104,14 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
   cache_dir = xasprintf ("%s/cache/seccomp", req->root);
   if (mkdir (cache_dir, 0700) < 0 && errno != EEXIST)
     return sk_err_set (err, errno, "mkdir `%s`", cache_dir);
-  if (sk_task_dir_create (req->root, &td, err) < 0)
+  if (req->task_id != NULL)
+    {
+      /* Detached: the directory exists and the task's monitor holds its
+       * lock; it outlives this process. */
+      snprintf (td.id, sizeof td.id, "%s", req->task_id);
+      td.path = sk_task_dir_path (req->root, req->task_id);
+    }
+  else if (sk_task_dir_create (req->root, &td, err) < 0)
     {
       sk_err_t ignored = NULL;
       sk_task_dir_remove (&td, &ignored);
@@ -115,8 +122,11 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
   ev.task_id = td.id;
   ev.family = req->task->family;
   ev.human = !req->quiet;
-  events_path = xstrdup (req->events_file != NULL ? req->events_file : "/dev/null");
-  if (req->events_file != NULL)
+  if (req->detached)
+    events_path = xasprintf ("%s/events.jsonl", td.path);
+  else
+    events_path = xstrdup (req->events_file != NULL ? req->events_file : "/dev/null");
+  if (req->events_file != NULL || req->detached)
     {
       ev.file = fopen (events_path, "ae");
       if (ev.file == NULL)
@@ -133,6 +143,12 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
   env.cache_dir = cache_dir;
   env.events = &ev;
   env.sigfd = sigfd;
+  if (req->resume != NULL && req->resume->attempt > 0)
+    {
+      /* A resumed supervisor continues the attempt it found. */
+      attempt = req->resume->attempt - 1;
+      env.resume = req->resume;
+    }
 
   for (;;)
     {
@@ -143,11 +159,14 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
       ev.attempt = attempt;
       env.attempt = attempt;
       env.deadline_ms = req->timeout_ms != 0 ? sk_monotonic_ms () + req->timeout_ms : 0;
+      if (env.resume != NULL && env.resume->deadline_ms != 0)
+        env.deadline_ms = env.resume->deadline_ms;
       if (sk_supervise_attempt (&env, &outcome, err) < 0)
         {
           sk_err_wrap (err, "task %s", req->task->family);
           goto out;
         }
+      env.resume = NULL;
       *exit_code = outcome.exit_code;
       memset (&result, 0, sizeof result);
       result.has_exit_code = outcome.cause != SK_STOP_FAILED_TO_START || outcome.exit_code != 125;
@@ -171,6 +190,17 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
           goto out;
         }
     }
+  if (req->summary != NULL)
+    {
+      struct sk_run_summary *sum = req->summary;
+      sum->attempts = attempt;
+      snprintf (sum->stop_code, sizeof sum->stop_code, "%s", sk_stop_code (outcome.cause));
+      snprintf (sum->stopped_reason, sizeof sum->stopped_reason, "%s", outcome.stopped_reason);
+      snprintf (sum->container_reason, sizeof sum->container_reason, "%s",
+                outcome.container_reason);
+      sum->exit_known = outcome.exit_known;
+      sum->exit_code = outcome.exit_code;
+    }
   if (req->result_file != NULL)
     write_result (req, td.id, attempt, &outcome, created_ns, sk_realtime_ns ());
   ret = 0;
@@ -178,7 +208,9 @@ out:
   if (ev.file != NULL)
     fclose (ev.file);
   sk_err_t cleanup_err = NULL;
-  if (sk_task_dir_remove (&td, &cleanup_err) < 0)
+  if (req->task_id != NULL)
+    sk_task_dir_clear (&td); /* the task's files stay for ps, inspect, logs */
+  else if (sk_task_dir_remove (&td, &cleanup_err) < 0)
     {
       sk_err_print (&cleanup_err);
       sk_err_free (&cleanup_err);

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "retry.h"
 #include "task.h"
+#include "taskstate.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,26 @@ struct sk_run_request
   bool quiet;              /* no event lines on stderr */
   const char *events_file; /* JSON lines of every supervisor decision; NULL = none */
   const char *result_file; /* the stopped task as JSON (DescribeTasks-like); NULL = none */
+
+  /* Detached tasks (`run -d`, launcher/taskstate.h): run in the existing
+   * task directory `task_id`, containers outlive this process, decisions go
+   * to <task>/events.jsonl, and every state change to `observe`. */
+  const char *task_id; /* NULL = a new task directory, removed at the end */
+  bool detached;
+  const struct sk_task_record *resume; /* what a killed supervisor left; NULL = fresh */
+  void (*observe) (void *ctx, const struct sk_task_record *r);
+  void *observe_ctx;
+  struct sk_run_summary *summary; /* filled at the end when not NULL */
+};
+
+struct sk_run_summary
+{
+  unsigned attempts;
+  char stop_code[40];
+  char stopped_reason[512];
+  char container_reason[512];
+  bool exit_known;
+  int exit_code;
 };
 
 /* Runs the task to its end. Returns 0 and the exit code skiff should exit

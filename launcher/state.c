@@ -140,6 +140,12 @@ gc_task (const char *root, const char *id)
   sk_err_t err = NULL;
   DIR *d;
 
+  _cleanup_free_ char *spec = xasprintf ("%s/spec.json", dir);
+
+  /* A detached task (`run -d`) is kept for ps/inspect until `rm`; one whose
+   * monitor died is re-adopted (taskstate.h), never removed here. */
+  if (access (spec, F_OK) == 0)
+    return;
   /* A task whose lock is held is alive; one without a lock file is being
    * created right now. Leave both alone. */
   if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) < 0)

@@ -20,9 +20,11 @@
 #include "restart.h"
 #include "sandbox.h"
 #include "state.h"
+#include "taskstate.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +71,12 @@ struct sup_ctr
   bool stop_sent;
   bool killed;
   bool unhealthy_kill;   /* being stopped because its health check failed */
+  /* Detached tasks: a container a killed supervisor started (not our
+   * child: its exit status comes from the monitor), and its times. */
+  bool adopted;
+  uint64_t pid_start;
+  uint64_t started_at_ns;
+  uint64_t stopped_at_ns;
 };
 
 struct sup
@@ -90,6 +98,7 @@ struct sup
   enum sk_stop_cause cause;
   size_t ended_by; /* index of the container whose exit/health stopped the task */
   int signal;
+  struct sk_task_record rec; /* what observe() reports; strings borrowed */
 };
 
 uint64_t
@@ -141,6 +150,39 @@ note (struct sup *s, size_t i, const char *text)
 
 /* ---- starting -------------------------------------------------------------- */
 
+/* Detached tasks: the container writes into a FIFO in its state directory
+ * that it also holds open for reading, so a killed supervisor never breaks
+ * its stdout (no EPIPE); the next supervisor reopens the FIFO and carries
+ * on reading. The sink keeps its fd number: the FIFO is dup'ed onto it. */
+static int
+fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_err_t *err)
+{
+  struct sup_ctr *sc = &s->v[i];
+  _cleanup_free_ char *path = xasprintf ("%s/%s.fifo", sc->c.state_dir,
+                                         stream == SK_LOG_STDOUT ? "stdout" : "stderr");
+  _cleanup_close_ int rd = -1;
+  int sink_fd = sk_log_fd (sc->log, stream);
+
+  if (mkfifo (path, 0600) < 0 && errno != EEXIST)
+    return sk_err_set (err, errno, "mkfifo `%s`", path);
+  rd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (rd < 0)
+    return sk_err_set (err, errno, "open `%s`", path);
+  if (container_end != NULL)
+    {
+      int wr = open (path, O_RDWR | O_CLOEXEC);
+      if (wr < 0)
+        return sk_err_set (err, errno, "open `%s`", path);
+      close (*container_end);
+      *container_end = wr;
+    }
+  if (dup3 (rd, sink_fd, O_CLOEXEC) < 0)
+    return sk_err_set (err, errno, "dup3 `%s`", path);
+  return 0;
+}
+
+static void observe (struct sup *s);
+
 static int
 open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
 {
@@ -152,6 +194,14 @@ open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
   if (sk_log_sink_pipe (sc->log, SK_LOG_STDERR, &errfd, err) < 0)
     {
       close (out);
+      return -1;
+    }
+  if (s->env->req->detached
+      && (fifo_swap (s, i, SK_LOG_STDOUT, &out, err) < 0
+          || fifo_swap (s, i, SK_LOG_STDERR, &errfd, err) < 0))
+    {
+      close (out);
+      close (errfd);
       return -1;
     }
   watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
@@ -214,6 +264,11 @@ start_container (struct sup *s, size_t i, uint64_t now)
   sc->stop_sent = sc->killed = sc->unhealthy_kill = false;
   sc->kill_at = 0;
   sk_restart_history_record_start (&sc->history, now);
+  sc->adopted = false;
+  sc->pid_start = sk_proc_start_time (sc->c.pid);
+  sc->started_at_ns = sk_realtime_ns ();
+  sc->stopped_at_ns = 0;
+  observe (s); /* the pid is on disk before anything else can happen */
   sc->next_probe_at = s->task->containers[i].health_check.present
                           ? sk_health_next_probe_ms (&sc->health,
                                                      &s->task->containers[i].health_check, now)
@@ -397,6 +452,32 @@ drain_logs (struct sup *s, size_t i)
       }
 }
 
+/* A container a previous supervisor started is not our child: the monitor
+ * (its subreaper) reaps it and records the status. False when no record
+ * comes, i.e. the monitor was gone too and the exit was not observable. */
+static bool
+adopted_exit (struct sup *s, size_t i, siginfo_t *info)
+{
+  struct sup_ctr *sc = &s->v[i];
+  int how, status;
+
+  for (int tries = 0; tries < 50; tries++)
+    {
+      if (sk_exit_record_read (s->env->task_path, sc->c.pid, sc->pid_start, &how, &status) == 0)
+        {
+          info->si_pid = sc->c.pid;
+          info->si_code = how;
+          info->si_status = status;
+          return true;
+        }
+      if (!sk_task_monitor_alive (s->env->task_path))
+        break;
+      usleep (20000);
+    }
+  info->si_pid = sc->c.pid;
+  return false;
+}
+
 static void
 on_exit_of (struct sup *s, size_t i, uint64_t now)
 {
@@ -408,12 +489,22 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   sk_err_t err = NULL;
   struct sk_jw w;
 
+  bool unknown = false;
+
   memset (&info, 0, sizeof info);
-  if (waitid (P_PIDFD, (id_t) sc->c.pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
+  if (sc->adopted)
+    unknown = !adopted_exit (s, i, &info);
+  else if (waitid (P_PIDFD, (id_t) sc->c.pidfd, &info, WEXITED | WNOHANG) < 0
+           || info.si_pid == 0)
     return;
-  unwatch_fd (s, sc->c.pidfd);
-  close (sc->c.pidfd);
+  if (sc->c.pidfd >= 0)
+    {
+      unwatch_fd (s, sc->c.pidfd);
+      close (sc->c.pidfd);
+    }
   sc->c.pidfd = -1;
+  sc->adopted = false;
+  sc->stopped_at_ns = sk_realtime_ns ();
   sk_probe_abort (&sc->probe);
 
   /* In a shared pid namespace the container's other processes outlive its
@@ -423,12 +514,14 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   drain_logs (s, i);
 
   memset (&ev, 0, sizeof ev);
-  ev.exit_known = true;
-  if (info.si_code == CLD_EXITED)
+  ev.exit_known = !unknown;
+  if (unknown)
+    ev.exit_code = 255;
+  else if (info.si_code == CLD_EXITED)
     ev.exit_code = info.si_status;
   else
     ev.signal = info.si_status;
-  sc->c.exit_code = sk_wait_status_to_code (info.si_code, info.si_status);
+  sc->c.exit_code = unknown ? 255 : sk_wait_status_to_code (info.si_code, info.si_status);
   sc->c.oom_killed = false;
   if (sk_cgroup_oom_kills (sc->c.cgroup, &oom_after, &err) < 0)
     sk_err_free (&err);
@@ -437,6 +530,7 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   free (sc->c.reason);
   sc->c.reason = sc->c.oom_killed ? xstrdup ("OutOfMemoryError: Container killed due to memory usage")
                  : sc->unhealthy_kill ? xstrdup ("Container failed its health check")
+                 : unknown ? xstrdup (SK_EXIT_UNOBSERVED_REASON)
                                       : NULL;
   ev.oom = sc->c.oom_killed;
   ev.unhealthy = sc->unhealthy_kill;
@@ -446,7 +540,10 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   sk_restart_history_record_decision (&sc->history, &d, now);
 
   sk_event_begin (s->env->events, &w, name_of (s, i), "exit");
-  sk_jw_kv_int (&w, "exitCode", sc->c.exit_code);
+  if (unknown)
+    sk_jw_kv_string (&w, "exitCode", NULL);
+  else
+    sk_jw_kv_int (&w, "exitCode", sc->c.exit_code);
   if (ev.signal)
     sk_jw_kv_string (&w, "signal", sigabbrev_np (ev.signal));
   sk_jw_kv_bool (&w, "oomKilled", sc->c.oom_killed);
@@ -479,7 +576,7 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
       return; /* stays RUNNING for the dependency graph */
     }
   s->st[i].state = SK_RUN_STOPPED;
-  s->st[i].exit_known = true;
+  s->st[i].exit_known = !unknown;
   s->st[i].exit_code = sc->c.exit_code;
   if (s->stopping)
     advance_stop (s, now);
@@ -673,12 +770,210 @@ all_stopped (const struct sup *s)
   return true;
 }
 
+/* ---- detached tasks: state for a supervisor that may be killed ----------- */
+
+/* Report the state: the caller writes it (state.json) whenever it changed,
+ * so a resumed supervisor continues from the last decision. */
+static void
+observe (struct sup *s)
+{
+  struct sk_task_record *r = &s->rec;
+
+  if (s->env->req->observe == NULL)
+    return;
+  if (r->c == NULL)
+    {
+      r->c = xzalloc (s->n * sizeof *r->c);
+      r->n = s->n;
+    }
+  r->attempt = s->env->attempt;
+  r->stopping = s->stopping;
+  r->cause = (int) s->cause;
+  r->ended_by = s->ended_by < s->n ? (long) s->ended_by : -1;
+  r->signal = s->signal;
+  r->deadline_ms = s->env->deadline_ms;
+  for (size_t i = 0; i < s->n; i++)
+    {
+      struct sk_ctr_record *c = &r->c[i];
+      struct sup_ctr *sc = &s->v[i];
+      bool running = s->st[i].state == SK_RUN_RUNNING && !sc->backoff;
+
+      c->name = (char *) name_of (s, i);
+      c->state = (int) s->st[i].state;
+      c->ever_started = s->st[i].ever_started;
+      c->backoff = sc->backoff;
+      c->pid = running ? sc->c.pid : 0;
+      c->pid_start = running ? sc->pid_start : 0;
+      c->exit_known = s->st[i].exit_known;
+      c->exit_code = s->st[i].exit_code;
+      c->reason = sc->c.reason;
+      c->health = (int) s->st[i].health;
+      c->history = sc->history;
+      c->started_ms = s->st[i].started_ms;
+      c->restart_at_ms = sc->restart_at;
+      c->stop_sent = sc->stop_sent;
+      c->killed = sc->killed;
+      c->unhealthy_kill = sc->unhealthy_kill;
+      c->kill_at_ms = sc->kill_at;
+      c->started_at_ns = sc->started_at_ns;
+      c->stopped_at_ns = sc->stopped_at_ns;
+    }
+  s->env->req->observe (s->env->req->observe_ctx, r);
+}
+
+static const struct sk_ctr_record *
+resumed_record (const struct sup *s, size_t i)
+{
+  const struct sk_task_record *r = s->env->resume;
+
+  for (size_t k = 0; k < r->n; k++)
+    if (r->c[k].name != NULL && strcmp (r->c[k].name, name_of (s, i)) == 0)
+      return &r->c[k];
+  return NULL;
+}
+
+/* The task's shared namespaces are those its running containers are in. */
+static void
+rejoin_namespaces (struct sup *s, pid_t pid, uint64_t start)
+{
+  static const char *const names[] = { "net", "uts", "ipc" };
+  int *slots[] = { &s->sb.netns, &s->sb.utsns, &s->sb.ipcns };
+
+  for (size_t k = 0; k < 3; k++)
+    {
+      if (*slots[k] < 0)
+        continue;
+      _cleanup_free_ char *path = xasprintf ("/proc/%d/ns/%s", (int) pid, names[k]);
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      if (sk_proc_start_time (pid) != start)
+        {
+          close (fd);
+          return;
+        }
+      close (*slots[k]);
+      *slots[k] = fd;
+    }
+  for (size_t i = 0; i < s->n; i++)
+    {
+      s->v[i].c.spec.join_netns = s->sb.netns;
+      s->v[i].c.spec.join_utsns = s->sb.utsns;
+      s->v[i].c.spec.join_ipcns = s->sb.ipcns;
+    }
+}
+
+static void
+reattach_logs (struct sup *s, size_t i)
+{
+  struct sup_ctr *sc = &s->v[i];
+  sk_err_t err = NULL;
+
+  for (int stream = SK_LOG_STDOUT; stream <= SK_LOG_STDERR; stream++)
+    {
+      int end = -1;
+      if (sk_log_sink_pipe (sc->log, stream, &end, &err) < 0)
+        {
+          sk_err_free (&err);
+          continue;
+        }
+      close (end);
+      if (fifo_swap (s, i, stream, NULL, &err) < 0)
+        sk_err_free (&err);
+      watch_fd (s, sk_log_fd (sc->log, stream),
+                WATCH (stream == SK_LOG_STDOUT ? W_LOG_OUT : W_LOG_ERR, i));
+    }
+}
+
+/* Continue from the state a killed supervisor left: running containers are
+ * adopted by pid + start time + boot id (never by pid alone), pending
+ * restarts, stop deadlines and health checks keep their recorded absolute
+ * (monotonic) times, and exits that happened meanwhile are decided once. */
+static void
+resume (struct sup *s, uint64_t now)
+{
+  const struct sk_task_record *r = s->env->resume;
+  char boot[40];
+  bool same_boot;
+  struct sk_jw w;
+
+  if (r == NULL)
+    return;
+  sk_boot_id (boot);
+  same_boot = strcmp (boot, r->boot_id) == 0;
+  if (r->stopping)
+    {
+      s->stopping = true;
+      s->cause = (enum sk_stop_cause) r->cause;
+      s->ended_by = r->ended_by >= 0 && (size_t) r->ended_by < s->n ? (size_t) r->ended_by
+                                                                     : SIZE_MAX;
+      s->signal = r->signal;
+    }
+  for (size_t i = 0; i < s->n; i++)
+    {
+      const struct sk_ctr_record *c = resumed_record (s, i);
+      const struct sk_container *def = &s->task->containers[i];
+      struct sup_ctr *sc = &s->v[i];
+
+      if (c == NULL)
+        continue;
+      sc->history = c->history;
+      s->st[i].ever_started = c->ever_started;
+      s->st[i].started_ms = c->started_ms;
+      s->st[i].health = (enum sk_health_status) c->health;
+      sc->health.status = s->st[i].health;
+      sc->started_at_ns = c->started_at_ns;
+      sc->stopped_at_ns = c->stopped_at_ns;
+      free (sc->c.reason);
+      sc->c.reason = c->reason != NULL ? xstrdup (c->reason) : NULL;
+      s->st[i].state = (enum sk_run_state) c->state;
+      s->st[i].exit_known = c->exit_known;
+      s->st[i].exit_code = c->exit_code;
+      if (c->state != SK_RUN_RUNNING)
+        continue;
+      if (c->backoff)
+        {
+          sc->backoff = true;
+          sc->restart_at = c->restart_at_ms;
+          continue;
+        }
+      sc->stop_sent = c->stop_sent;
+      sc->killed = c->killed;
+      sc->unhealthy_kill = c->unhealthy_kill;
+      sc->kill_at = c->kill_at_ms;
+      sc->adopted = true;
+      sc->c.pid = c->pid;
+      sc->pid_start = c->pid_start;
+      sc->c.pidfd = same_boot ? sk_pidfd_open_verified (c->pid, c->pid_start) : -1;
+      if (sc->c.pidfd < 0)
+        continue;
+      rejoin_namespaces (s, c->pid, c->pid_start);
+      watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
+      reattach_logs (s, i);
+      if (def->health_check.present && !sc->stop_sent)
+        sc->next_probe_at = sk_health_next_probe_ms (&sc->health, &def->health_check,
+                                                     s->st[i].started_ms);
+      sk_event_begin (s->env->events, &w, name_of (s, i), "adopted");
+      sk_jw_kv_int (&w, "pid", c->pid);
+      sk_event_end (s->env->events, &w, NULL);
+    }
+  /* Exits nobody watched: decided now, once (the state is written before
+   * the next decision can happen). */
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].adopted && s->v[i].c.pidfd < 0)
+      {
+        on_exit_of (s, i, now);
+      }
+}
+
 static void
 loop (struct sup *s)
 {
   uint64_t deps_deadline = 0;
 
+  resume (s, sk_monotonic_ms ());
   schedule (s, sk_monotonic_ms (), &deps_deadline);
+  observe (s);
   while (!all_stopped (s))
     {
       struct epoll_event evs[16];
@@ -745,7 +1040,9 @@ loop (struct sup *s)
             }
         }
       schedule (s, now, &deps_deadline);
+      observe (s);
     }
+  observe (s);
 }
 
 /* ---- set-up and teardown --------------------------------------------------- */
@@ -755,6 +1052,7 @@ create_task_cgroup (struct sup *s, sk_err_t *err)
 {
   struct sk_cgroup_limits lim;
   _cleanup_free_ char *path = sk_task_cgroup_path (s->env->task_id, NULL);
+  sk_err_t ignored = NULL;
 
   memset (&lim, 0, sizeof lim);
   lim.swappiness = -1;
@@ -767,6 +1065,10 @@ create_task_cgroup (struct sup *s, sk_err_t *err)
       if (lim.cpu_quota_us < 1000)
         lim.cpu_quota_us = 1000;
     }
+  /* A resumed supervisor takes over the group its predecessor made. */
+  if (s->env->resume != NULL && sk_cgroup_open (path, &s->task_cgroup, &ignored) == 0)
+    return 0;
+  sk_err_free (&ignored);
   return sk_cgroup_create (path, &lim, &s->task_cgroup, err);
 }
 
@@ -796,7 +1098,10 @@ prepare (struct sup *s, sk_err_t *err)
   s->ctx.task_path = s->env->task_path;
   s->ctx.cache_dir = s->env->cache_dir;
   s->ctx.task_cgroup = s->task_cgroup;
-  s->ctx.die_with_parent = true;
+  /* Detached: containers outlive a killed supervisor (its monitor is
+   * their subreaper). */
+  s->ctx.die_with_parent = !s->env->req->detached;
+  s->ctx.adopt = s->env->resume != NULL;
 
   for (size_t i = 0; i < s->n; i++)
     {
@@ -883,6 +1188,7 @@ teardown (struct sup *s)
     close (s->epfd);
   free (s->v);
   free (s->st);
+  free (s->rec.c);
 }
 
 static void
@@ -920,6 +1226,14 @@ fill_outcome (const struct sup *s, struct sk_attempt_outcome *out)
       out->has_container_exit = true;
       out->exit_code = s->ended_by < s->n ? s->st[s->ended_by].exit_code : 0;
       break;
+    }
+  out->exit_known = true;
+  if (out->has_container_exit && s->ended_by < s->n && !s->st[s->ended_by].exit_known)
+    {
+      /* Never an invented code: say that nobody could see it. */
+      out->exit_known = false;
+      snprintf (out->stopped_reason, sizeof out->stopped_reason,
+                "%s (its exit code could not be observed)", sk_stopped_reason (s->cause));
     }
   if (s->signal != 0 && s->cause != SK_STOP_USER_INITIATED)
     {

@@ -25,6 +25,7 @@ struct sk_attempt_outcome
   bool timed_out;
   bool interrupted; /* a signal stopped it */
   int signal;       /* that signal */
+  bool exit_known; /* false: the deciding exit could not be observed */
 };
 
 struct sk_attempt_env
@@ -37,6 +38,7 @@ struct sk_attempt_env
   int sigfd;            /* signalfd of SIGINT/SIGTERM/SIGHUP, owned by the caller */
   uint64_t deadline_ms; /* monotonic --timeout deadline, 0 = none */
   unsigned attempt;
+  const struct sk_task_record *resume; /* continue from this state (detached tasks) */
 };
 
 /* Run one attempt to its end. -1 only when the attempt could not be set up

@@ -1,0 +1,471 @@
+/* skiff logs / events / stats: reading what a detached task wrote. */
+#include "cgroup.h"
+#include "cli.h"
+#include "json.h"
+#include "jsonw.h"
+#include "spec.h"
+#include "state.h"
+#include "taskstate.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+sleep_ms (unsigned ms)
+{
+  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+  nanosleep (&ts, NULL);
+}
+
+static bool
+task_stopped (const char *dir)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/stopped", dir);
+  return access (p, F_OK) == 0;
+}
+
+/* One JSON line of a log file: its time, stream and text. */
+static bool
+parse_log_line (const char *line, char **time, char **stream, char **text, size_t *len)
+{
+  struct sk_diags d = { 0 };
+  struct sk_json *v = sk_json_parse (line, strlen (line), "log", &d);
+  const struct sk_json *t, *s, *l;
+  bool ok = false;
+
+  sk_diags_clear (&d);
+  if (v != NULL && v->type == SK_JSON_OBJECT && (t = sk_json_get (v, "time")) != NULL
+      && (s = sk_json_get (v, "stream")) != NULL && (l = sk_json_get (v, "log")) != NULL
+      && l->type == SK_JSON_STRING)
+    {
+      *time = t->type == SK_JSON_STRING ? xstrndup (t->text, t->len) : xstrdup ("");
+      *stream = s->type == SK_JSON_STRING ? xstrndup (s->text, s->len) : xstrdup ("");
+      *text = xmalloc (l->len + 1);
+      memcpy (*text, l->text, l->len);
+      (*text)[l->len] = '\0';
+      *len = l->len;
+      ok = true;
+    }
+  sk_json_free (v);
+  return ok;
+}
+
+struct log_opts
+{
+  const char *since; /* RFC 3339 prefix-comparable time */
+  long tail;         /* -1 = all */
+  bool follow;
+  bool timestamps;
+  bool prefix;
+};
+
+static void
+emit (const struct log_opts *o, const char *name, const char *line)
+{
+  _cleanup_free_ char *time = NULL, *stream = NULL, *text = NULL;
+  size_t len;
+
+  if (!parse_log_line (line, &time, &stream, &text, &len))
+    return;
+  if (o->since != NULL && strcmp (time, o->since) < 0)
+    return;
+  FILE *out = strcmp (stream, "stdout") == 0 ? stdout : stderr;
+  if (o->prefix)
+    fprintf (out, "%s | ", name);
+  if (o->timestamps)
+    fprintf (out, "%s ", time);
+  fwrite (text, 1, len, out);
+  if (len == 0 || text[len - 1] != '\n')
+    fputc ('\n', out);
+  fflush (out);
+}
+
+/* Print the file from `*offset`, whole lines only; returns lines seen. */
+static void
+print_from (const struct log_opts *o, const char *name, const char *path, long *offset, long tail)
+{
+  FILE *f = fopen (path, "re");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  char **ring = NULL;
+  long kept = 0, total = 0;
+
+  if (f == NULL)
+    return;
+  if (fseek (f, *offset, SEEK_SET) < 0)
+    {
+      fclose (f);
+      return;
+    }
+  if (tail >= 0)
+    ring = xzalloc ((size_t)(tail + 1) * sizeof *ring);
+  while ((n = getline (&line, &cap, f)) > 0)
+    {
+      if (line[n - 1] != '\n')
+        break; /* half a line: the rest comes later */
+      *offset += n;
+      if (ring == NULL)
+        emit (o, name, line);
+      else if (tail > 0)
+        {
+          free (ring[total % tail]);
+          ring[total % tail] = xstrdup (line);
+          total++;
+          kept = total < tail ? total : tail;
+        }
+    }
+  if (ring != NULL)
+    {
+      for (long k = 0; k < kept; k++)
+        {
+          long idx = (total - kept + k) % tail;
+          emit (o, name, ring[idx]);
+        }
+      for (long k = 0; k < tail; k++)
+        free (ring[k]);
+      free (ring);
+    }
+  free (line);
+  fclose (f);
+}
+
+int
+cmd_logs (struct sk_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "follow", no_argument, NULL, 'f' },
+    { "since", required_argument, NULL, 'S' },
+    { "tail", required_argument, NULL, 'n' },
+    { "container", required_argument, NULL, 'c' },
+    { "timestamps", no_argument, NULL, 't' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct log_opts o = { .tail = -1 };
+  const char *only = NULL;
+  _cleanup_free_ char *id = NULL;
+  _cleanup_free_ char *dir = NULL;
+  struct sk_task_record rec;
+  sk_err_t err = NULL;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+:fn:c:th", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        o.follow = true;
+        break;
+      case 'S':
+        o.since = optarg;
+        break;
+      case 'n':
+        {
+          char *end;
+          o.tail = strcmp (optarg, "all") == 0 ? -1 : strtol (optarg, &end, 10);
+          if (strcmp (optarg, "all") != 0 && (*end != '\0' || o.tail < 0))
+            return sk_usage_error ("logs", "--tail expects a number, got '%s'", optarg);
+          break;
+        }
+      case 'c':
+        only = optarg;
+        break;
+      case 't':
+        o.timestamps = true;
+        break;
+      case 'h':
+        printf ("Usage: skiff logs [-f] [--since TIME] [--tail N] [-t] [-c CONTAINER] TASK\n\n"
+                "The output of the task's containers, from their log files. With several\n"
+                "containers each line starts with `name | `. --since takes an RFC 3339 time\n"
+                "(2026-01-02T15:04:05Z); -f follows until the task stops.\n");
+        return SK_EXIT_OK;
+      case ':':
+        return sk_usage_error ("logs", "option '%s' needs an argument", argv[optind - 1]);
+      default:
+        return sk_usage_error ("logs", "unknown option '%s'", argv[optind - 1]);
+      }
+  if (optind + 1 != argc)
+    return sk_usage_error ("logs", "expects one TASK");
+  if (sk_task_resolve (g->root, argv[optind], &id, &err) < 0)
+    {
+      sk_err_print (&err);
+      sk_err_free (&err);
+      return SK_EXIT_SKIFF;
+    }
+  dir = sk_task_dir_path (g->root, id);
+  if (sk_task_record_load (dir, &rec, &err) < 0)
+    {
+      sk_err_print (&err);
+      sk_err_free (&err);
+      return SK_EXIT_SKIFF;
+    }
+  if (only != NULL)
+    {
+      bool found = false;
+      for (size_t i = 0; i < rec.n; i++)
+        found = found || strcmp (rec.c[i].name, only) == 0;
+      if (!found)
+        {
+          sk_task_record_clear (&rec);
+          return sk_usage_error ("logs", "the task has no container '%s'", only);
+        }
+    }
+  o.prefix = only == NULL && rec.n > 1;
+  long *offsets = xzalloc ((rec.n + 1) * sizeof *offsets);
+  for (bool first = true;; first = false)
+    {
+      bool stopped = task_stopped (dir);
+      for (size_t i = 0; i < rec.n; i++)
+        {
+          if (only != NULL && strcmp (rec.c[i].name, only) != 0)
+            continue;
+          _cleanup_free_ char *path = xasprintf ("%s/logs/%s.log", dir, rec.c[i].name);
+          print_from (&o, rec.c[i].name, path, &offsets[i], first ? o.tail : -1);
+        }
+      if (!o.follow || stopped)
+        break;
+      sleep_ms (200);
+    }
+  free (offsets);
+  sk_task_record_clear (&rec);
+  return SK_EXIT_OK;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void
+event_line (const char *line, bool json)
+{
+  struct sk_diags d = { 0 };
+  struct sk_json *v;
+  const char *keys[] = { "time", "task", "container", "event" };
+  char *vals[4] = { 0 };
+
+  if (json)
+    {
+      fputs (line, stdout);
+      return;
+    }
+  v = sk_json_parse (line, strlen (line), "event", &d);
+  sk_diags_clear (&d);
+  if (v == NULL || v->type != SK_JSON_OBJECT)
+    {
+      sk_json_free (v);
+      return;
+    }
+  for (int k = 0; k < 4; k++)
+    {
+      const struct sk_json *x = sk_json_get (v, keys[k]);
+      vals[k] = x != NULL && x->type == SK_JSON_STRING ? xstrndup (x->text, x->len) : xstrdup ("-");
+    }
+  printf ("%-27s  %-12s  %-12s  %-16s", vals[0], vals[1], vals[2], vals[3]);
+  for (size_t m = 0; m < v->n; m++)
+    {
+      const char *key = v->members[m].key;
+      const struct sk_json *x = v->members[m].value;
+      if (strcmp (key, "time") == 0 || strcmp (key, "task") == 0 || strcmp (key, "container") == 0
+          || strcmp (key, "event") == 0 || strcmp (key, "family") == 0)
+        continue;
+      if (x->type == SK_JSON_STRING)
+        printf (" %s=%.*s", key, (int)x->len, x->text);
+      else if (x->type == SK_JSON_NUMBER)
+        printf (" %s=%s", key, x->text);
+      else if (x->type == SK_JSON_BOOL)
+        printf (" %s=%s", key, x->boolean ? "true" : "false");
+    }
+  printf ("\n");
+  for (int k = 0; k < 4; k++)
+    free (vals[k]);
+  sk_json_free (v);
+}
+
+int
+cmd_events (struct sk_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "follow", no_argument, NULL, 'f' },
+    { "format", required_argument, NULL, 'F' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  bool follow = false, json = false;
+  _cleanup_strv_ char **ids = NULL;
+  size_t n;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+:fh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        follow = true;
+        break;
+      case 'F':
+        json = strcmp (optarg, "json") == 0;
+        if (!json && strcmp (optarg, "table") != 0)
+          return sk_usage_error ("events", "--format is table or json, got '%s'", optarg);
+        break;
+      case 'h':
+        printf ("Usage: skiff events [-f] [--format table|json] [TASK]\n\nThe supervisor's "
+                "decision log (starts, exits, restarts, health, stops)\nof TASK, or of every "
+                "detached task; -f follows.\n");
+        return SK_EXIT_OK;
+      case ':':
+        return sk_usage_error ("events", "option '%s' needs an argument", argv[optind - 1]);
+      default:
+        return sk_usage_error ("events", "unknown option '%s'", argv[optind - 1]);
+      }
+  if (optind + 1 < argc)
+    return sk_usage_error ("events", "expects at most one TASK");
+  if (optind < argc)
+    {
+      sk_err_t err = NULL;
+      ids = xzalloc (2 * sizeof *ids);
+      if (sk_task_resolve (g->root, argv[optind], &ids[0], &err) < 0)
+        {
+          sk_err_print (&err);
+          sk_err_free (&err);
+          return SK_EXIT_SKIFF;
+        }
+      n = 1;
+    }
+  else
+    n = sk_task_list (g->root, &ids);
+  long *offsets = xzalloc ((n + 1) * sizeof *offsets);
+  for (;;)
+    {
+      bool all_stopped = true;
+      for (size_t i = 0; i < n; i++)
+        {
+          _cleanup_free_ char *dir = sk_task_dir_path (g->root, ids[i]);
+          _cleanup_free_ char *path = xasprintf ("%s/events.jsonl", dir);
+          FILE *f = fopen (path, "re");
+          char *line = NULL;
+          size_t cap = 0;
+          ssize_t r;
+
+          all_stopped = all_stopped && task_stopped (dir);
+          if (f == NULL || fseek (f, offsets[i], SEEK_SET) < 0)
+            {
+              if (f != NULL)
+                fclose (f);
+              continue;
+            }
+          while ((r = getline (&line, &cap, f)) > 0 && line[r - 1] == '\n')
+            {
+              offsets[i] += r;
+              event_line (line, json);
+            }
+          free (line);
+          fclose (f);
+        }
+      fflush (stdout);
+      if (!follow || (optind < argc && all_stopped))
+        break;
+      sleep_ms (200);
+    }
+  free (offsets);
+  return SK_EXIT_OK;
+}
+
+/* ---- stats ----------------------------------------------------------------- */
+
+int
+cmd_stats (struct sk_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "no-stream", no_argument, NULL, 'N' },
+    { "format", required_argument, NULL, 'F' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  bool stream = true, json = false;
+  _cleanup_free_ char *id = NULL;
+  _cleanup_free_ char *dir = NULL;
+  struct sk_task_record rec;
+  sk_err_t err = NULL;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'N':
+        stream = false;
+        break;
+      case 'F':
+        json = strcmp (optarg, "json") == 0;
+        break;
+      case 'h':
+        printf ("Usage: skiff stats [--no-stream] [--format table|json] TASK\n\nCPU, memory "
+                "and processes of each container, from its cgroup,\nrefreshed every second "
+                "(--no-stream: once).\n");
+        return SK_EXIT_OK;
+      default:
+        return sk_usage_error ("stats", "unknown option '%s'", argv[optind - 1]);
+      }
+  if (optind + 1 != argc)
+    return sk_usage_error ("stats", "expects one TASK");
+  if (sk_task_resolve (g->root, argv[optind], &id, &err) < 0)
+    goto fail;
+  dir = sk_task_dir_path (g->root, id);
+  if (sk_task_record_load (dir, &rec, &err) < 0)
+    goto fail;
+  uint64_t *prev = xzalloc ((rec.n + 1) * sizeof *prev);
+  uint64_t prev_ns = 0;
+  for (int round = 0;; round++)
+    {
+      uint64_t now = sk_realtime_ns ();
+      if (!json && (round > 0 || stream))
+        printf ("%-16s  %8s  %12s  %12s  %6s\n", "CONTAINER", "CPU %", "MEM USAGE", "MEM PEAK",
+                "PIDS");
+      for (size_t i = 0; i < rec.n; i++)
+        {
+          _cleanup_free_ char *path = sk_task_cgroup_path (id, rec.c[i].name);
+          struct sk_cgroup *cg = NULL;
+          struct sk_cgroup_stats st;
+          double cpu = 0;
+
+          memset (&st, 0, sizeof st);
+          if (sk_cgroup_open (path, &cg, &err) == 0)
+            {
+              if (sk_cgroup_stats (cg, &st, &err) < 0)
+                sk_err_free (&err);
+              sk_cgroup_free (cg);
+            }
+          else
+            sk_err_free (&err);
+          if (prev_ns != 0 && now > prev_ns && st.cpu_usage_usec >= prev[i])
+            cpu = (double)(st.cpu_usage_usec - prev[i]) * 1000.0 * 100.0 / (double)(now - prev_ns);
+          prev[i] = st.cpu_usage_usec;
+          if (round == 0 && !stream)
+            continue;
+          if (json)
+            printf ("{\"container\":\"%s\",\"cpuPercent\":%.2f,\"memoryBytes\":%llu,"
+                    "\"memoryPeakBytes\":%llu,\"pids\":%llu,\"cpuUsageUsec\":%llu}\n",
+                    rec.c[i].name, cpu, (unsigned long long)st.memory_current,
+                    (unsigned long long)st.memory_peak, (unsigned long long)st.pids_current,
+                    (unsigned long long)st.cpu_usage_usec);
+          else
+            printf ("%-16s  %7.2f%%  %10.1fMi  %10.1fMi  %6llu\n", rec.c[i].name, cpu,
+                    (double)st.memory_current / 1048576.0, (double)st.memory_peak / 1048576.0,
+                    (unsigned long long)st.pids_current);
+        }
+      prev_ns = now;
+      fflush (stdout);
+      if (!stream && round >= 1)
+        break;
+      sleep_ms (stream ? 1000 : 250);
+    }
+  free (prev);
+  sk_task_record_clear (&rec);
+  return SK_EXIT_OK;
+fail:
+  sk_err_print (&err);
+  sk_err_free (&err);
+  return SK_EXIT_SKIFF;
+}
