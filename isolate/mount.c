@@ -119,6 +119,31 @@ check_overlay_path (const char *path, struct sk_child_fail *f)
   return 0;
 }
 
+/* One layer for the fd-based overlay API: by fd (Linux 6.13+), else by
+ * path, which fsconfig caps at 256 bytes. */
+static int
+overlay_layer_param (int fsfd, const char *key, const char *path, struct sk_child_fail *f)
+{
+  int dfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int e;
+
+  if (dfd < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open overlay layer `%s`", path);
+  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_FD, key, NULL, dfd) == 0)
+    {
+      close (dfd);
+      return 0;
+    }
+  close (dfd);
+  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, key, path, 0) == 0)
+    return 0;
+  e = errno;
+  return sk_child_fail (f, SK_PHASE_MOUNT, e,
+                        "fsconfig overlay `%s` `%s` (too many layers for one mount option page; "
+                        "this needs Linux 6.8+ for lowerdir+, 6.13+ for paths over 256 bytes)",
+                        key, path);
+}
+
 /* Overlay of several lowers (a layered image). mount(2) takes at most a page
  * of options; a longer list goes through the fd-based API, one "lowerdir+"
  * per layer (Linux 6.8+). No allocation: the child runs this. */
@@ -160,19 +185,19 @@ fd_api:
   if (fsfd < 0)
     return sk_child_fail (f, SK_PHASE_MOUNT, errno, "fsopen `overlay`");
   for (size_t i = 0; plan->lowers[i] != NULL; i++)
-    if (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir+", plan->lowers[i], 0) < 0)
+    if (overlay_layer_param (fsfd, "lowerdir+", plan->lowers[i], f) < 0)
       {
-        int e = errno;
         close (fsfd);
-        return sk_child_fail (f, SK_PHASE_MOUNT, e,
-                              "fsconfig overlay `lowerdir+` `%s` (too many layers for one "
-                              "mount option page, and this kernel lacks lowerdir+: Linux 6.8+)",
-                              plan->lowers[i]);
+        return -1;
       }
-  if ((plan->upper != NULL
-       && (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", plan->upper, 0) < 0
-           || syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", plan->work, 0) < 0))
-      || syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+  if (plan->upper != NULL
+      && (overlay_layer_param (fsfd, "upperdir", plan->upper, f) < 0
+          || overlay_layer_param (fsfd, "workdir", plan->work, f) < 0))
+    {
+      close (fsfd);
+      return -1;
+    }
+  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     {
       int e = errno;
       close (fsfd);
