@@ -264,3 +264,22 @@ print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m["digest"][7:]))["config"]["d
   run skiff pull "$TOK/skiff/test:entry"
   assert_status 0
 }
+
+@test "images: more layers than one mount option page holds (fsconfig lowerdir+)" {
+  local long i
+  cp -a "$LAYOUT" "$BATS_TEST_TMPDIR/layout"
+  umoci tag --image "$BATS_TEST_TMPDIR/layout:multi" many
+  for i in $(seq 1 22); do
+    mkdir -p "$BATS_TEST_TMPDIR/l$i/many"
+    echo "$i" >"$BATS_TEST_TMPDIR/l$i/many/$i"
+    tar -C "$BATS_TEST_TMPDIR/l$i" -cf "$BATS_TEST_TMPDIR/l$i.tar" many
+    umoci raw add-layer --image "$BATS_TEST_TMPDIR/layout:many" "$BATS_TEST_TMPDIR/l$i.tar"
+  done
+  # A long store path makes 25 lowerdirs overflow the 4 KiB option page.
+  long=$ROOT/$(printf 's%.0s' $(seq 1 200))
+  task_json -i "oci:$BATS_TEST_TMPDIR/layout:many" -- sh -c 'ls /many | wc -l; cat /opt/hello.txt'
+  SKIFF_IMAGE_STORE=$long run skiff_run "$TASK"
+  assert_status 0
+  assert_contains "$output" "22"
+  assert_contains "$output" "hello from layer 2"
+}
