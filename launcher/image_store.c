@@ -152,6 +152,10 @@ sk_blob_write (struct sk_blob_writer *w, const void *data, size_t len, sk_err_t 
       ssize_t n = write (w->fd, p, left);
       if (n < 0 && errno == EINTR)
         continue;
+      if (n < 0 && (errno == ENOSPC || errno == EDQUOT))
+        return sk_err_set (err, errno,
+                           "write blob: the disk holding the image store is full: free space, "
+                           "or remove unused images with `skiff image prune -a`");
       if (n < 0)
         return sk_err_set (err, errno, "write blob");
       p += n;
