@@ -8,7 +8,7 @@ load helpers
 
 setup_file() {
   [ "$(id -u)" -eq 0 ] || skip "needs root"
-  for tool in umoci skopeo docker-registry python3 curl; do
+  for tool in umoci skopeo docker-registry python3; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (make deps)"
   done
   export IMG=$BATS_FILE_TMPDIR/img

@@ -37,7 +37,8 @@ YML
   echo $! >"$dir/registry.pid"
   echo "$port" >"$dir/port"
   i=0
-  until curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; do
+  until python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; do
     i=$((i + 1))
     [ $i -lt 100 ] || { echo "registry did not start:" >&2; cat "$dir/registry.log" >&2; exit 1; }
     sleep 0.1
