@@ -53,6 +53,10 @@ struct sk_cgroup; /* opaque */
 int sk_cgroup_create (const char *path, const struct sk_cgroup_limits *limits,
                       struct sk_cgroup **out, sk_err_t *err);
 
+/* Re-adoption (detached tasks): open a group that already exists, e.g. one
+ * a previous supervisor created and whose processes still run. */
+int sk_cgroup_open (const char *path, struct sk_cgroup **out, sk_err_t *err);
+
 /* O_PATH|O_DIRECTORY fd of the v2 group for clone3(CLONE_INTO_CGROUP); -1 on
  * v1 (the caller attaches the still-blocked child with sk_cgroup_attach).
  * Owned by the cgroup object. */
