@@ -114,7 +114,7 @@ sk_proc_start_time (pid_t pid)
     return 0;
   p++;
   /* Field 3 (state) is the first after ')'; start time is field 22. */
-  for (int field = 2; field < 22 && p != NULL; field++)
+  for (int field = 3; field < 22 && p != NULL; field++)
     p = strchr (p + 1, ' ');
   if (p == NULL || sscanf (p, " %llu", &start) != 1)
     return 0;
