@@ -163,6 +163,7 @@ demo: $(BUILD)/skiff rootfs
 
 bench: $(BUILD)/skiff rootfs
 	@sh tests/bench/run.sh $(BUILD)
+	@sh tests/bench/footprint.sh $(BUILD)
 
 # ---- install ----------------------------------------------------------------
 install: $(BUILD)/skiff
@@ -170,6 +171,8 @@ install: $(BUILD)/skiff
 	install -m 0755 $(BUILD)/skiff $(DESTDIR)$(BINDIR)/skiff
 	if [ -f docs/skiff.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
 	  install -m 0644 docs/skiff.1 $(DESTDIR)$(MANDIR)/man1/skiff.1; fi
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 docs/completion/skiff.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/skiff
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/skiff $(DESTDIR)$(MANDIR)/man1/skiff.1

@@ -53,6 +53,9 @@ int sk_run_detach (struct sk_global *g, int argc, char **argv, const char *name,
 /* `run --__task ID`: the supervisor of a detached task; 0 once it ended. */
 int sk_supervise_detached (struct sk_global *g, const char *id, struct sk_run_request *req);
 char *sk_detached_spec_path (const struct sk_global *g, const char *id);
+struct sk_task;
+/* Relative image paths of a recorded task resolve where `run -d` found it. */
+void sk_detached_load_source_dir (const char *task_dir, struct sk_task *task);
 /* Re-adopt every detached task whose monitor is gone (any command does). */
 void sk_tasks_reconcile (const char *root);
 int cmd_pull (struct sk_global *g, int argc, char **argv);

@@ -226,8 +226,8 @@ on_state (void *ctx, const struct sk_task_record *r)
   write_if_changed (o);
 }
 
-static void
-read_source_dir (const char *dir, struct sk_task *task)
+void
+sk_detached_load_source_dir (const char *dir, struct sk_task *task)
 {
   _cleanup_free_ char *path = xasprintf ("%s/options.json", dir);
   _cleanup_free_ char *text = NULL;
@@ -315,7 +315,7 @@ sk_supervise_detached (struct sk_global *g, const char *id, struct sk_run_reques
 
   if (access (done, F_OK) == 0)
     return 0;
-  read_source_dir (dir, req->task);
+  sk_detached_load_source_dir (dir, req->task);
   if (sk_task_record_load (dir, &rec, &err) < 0)
     {
       sk_err_free (&err);

@@ -84,7 +84,9 @@ wait_until() {
 }
 
 @test "stop: the container gets SIGTERM, the task is STOPPED UserInitiated" {
-  task_json -- "$PROBE" sleep 60
+  # pid 1 of its namespace ignores SIGTERM unless it handles it: the
+  # stopTimeout then ends it with SIGKILL.
+  task_json -c '"stopTimeout": 2' -- "$PROBE" sleep 60
   run -0 skiff run -d "$TASK"
   id=$output
   wait_until '[ "$(state $id "d[\"lastStatus\"]")" = RUNNING ]'
@@ -233,4 +235,62 @@ wait_until() {
     run -0 skiff "$c" --help
     assert_contains "$output" "Usage: skiff $c"
   done
+}
+
+@test "kill -9 of the supervisor during a health check: exit code recorded, policy applied once" {
+  task_json -c '"healthCheck": { "command": ["CMD-SHELL", "sleep 1"], "interval": 5, "timeout": 3, "retries": 2 }' \
+    -- /bin/sh -c 'sleep 9; exit 6'
+  run -0 skiff run -d "$TASK"
+  id=$output
+  # A probe is running inside the container (it carries the test's mark).
+  wait_until 'pgrep -f "sleep 1\$" >/dev/null'
+  kill -KILL "$(task_proc __supervise "$id")"
+  run skiff wait "$id"
+  assert_status 6
+  run -0 skiff events --format json "$id"
+  [ "$(grep -c '"event":"exit"' <<<"$output")" -eq 1 ]
+  [ "$(grep -c '"event":"started"' <<<"$output")" -eq 1 ]
+  run -0 skiff rm "$id"
+}
+
+@test "pid reuse: a recorded pid now owned by another process is never signalled" {
+  task_json -- /bin/sh -c 'sleep 60'
+  run -0 skiff run -d "$TASK"
+  id=$output
+  wait_until '[ "$(state $id "d[\"lastStatus\"]")" = RUNNING ]'
+  sup=$(task_proc __supervise "$id")
+  kill -STOP "$sup"
+  sleep 60 &
+  local stranger=$!
+  # The record now names the stranger's pid with the container's start time.
+  python3 - "$ROOT/tasks/$id/state.json" "$stranger" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["containers"][0]["pid"] = int(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"))
+PY
+  run skiff kill "$id"
+  assert_status 125
+  kill -0 "$stranger"
+  kill "$stranger"
+  kill -CONT "$sup"
+  run -0 skiff rm -f "$id"
+}
+
+@test "exec sees the container's filesystem and pid namespace, as its user" {
+  task_json -c '"user": "nobody"' -- /bin/sh -c 'echo data >/tmp/marker; exec sleep 60'
+  run -0 skiff run -d "$TASK"
+  id=$output
+  wait_until '[ "$(state $id "d[\"lastStatus\"]")" = RUNNING ]'
+  wait_until 'skiff exec "$id" -- cat /tmp/marker >/dev/null 2>&1'
+  run -0 skiff exec "$id" -- cat /tmp/marker
+  [ "$output" = data ]
+  run -0 skiff exec "$id" -- ps -o pid,comm
+  assert_contains "$output" "1 sleep"
+  run -0 skiff exec "$id" -- id -u
+  [ "$output" = 65534 ]
+  run skiff exec "$id" -- /bin/sh -c 'exit 9'
+  assert_status 9
+  run -127 skiff exec "$id" -- no-such-command
+  run -0 skiff rm -f "$id"
 }
