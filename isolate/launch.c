@@ -12,6 +12,7 @@
 #include "net.h"
 #include "seccomp.h"
 #include "sync.h"
+#include "userns.h"
 #include "util.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +50,26 @@
 extern char **environ;
 
 /* ---- child half -------------------------------------------------------- */
+
+/* Inside the task's user namespace, before anything that creates files or
+ * mounts: the root filesystem the parent built is attached on `merged`
+ * while we are still host root (the host directories above it may be
+ * closed to the namespace's root), then we become that root, so that mount
+ * points and files created from here on are owned by a mapped id (an
+ * unmapped creator gets EOVERFLOW). */
+static int
+child_enter_userns (const struct sk_launch_spec *s, int root_fd, struct sk_child_fail *f)
+{
+  if (root_fd >= 0)
+    {
+      if (mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+        return sk_child_fail (f, SK_PHASE_MOUNT, errno, "mount `%s` private", "/");
+      if (sk_userns_attach_in_child (root_fd, s->mounts->merged, f) < 0)
+        return -1;
+      close (root_fd);
+    }
+  return sk_userns_become_root_in_child (f);
+}
 
 static int
 child_wait_for (int sock, int expected, struct sk_child_fail *f)
@@ -131,7 +153,7 @@ child_reset_signals (void)
 }
 
 static int
-child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
+child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_child_fail *f)
 {
   struct sk_seccomp_program prog = { 0 };
   sigset_t task_mask;
@@ -159,6 +181,9 @@ child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
    * at the container's own group. */
   if (unshare (CLONE_NEWCGROUP) < 0)
     return sk_child_fail (f, SK_PHASE_CGROUPNS, errno, "unshare the cgroup namespace");
+
+  if (s->userns && child_enter_userns (s, root_fd, f) < 0)
+    return -1;
 
   if ((s->namespaces & CLONE_NEWUTS) && s->hostname != NULL
       && sethostname (s->hostname, strlen (s->hostname)) < 0)
@@ -255,11 +280,11 @@ child_setup (const struct sk_launch_spec *s, int sock, struct sk_child_fail *f)
 }
 
 static __attribute__ ((noreturn)) void
-child_main (const struct sk_launch_spec *s, int sock)
+child_main (const struct sk_launch_spec *s, int sock, int root_fd)
 {
   struct sk_child_fail f = { 0 };
 
-  if (child_setup (s, sock, &f) < 0)
+  if (child_setup (s, sock, root_fd, &f) < 0)
     {
       sk_sync_send (sock, SK_SYNC_ERROR, &f);
       if (f.phase == SK_PHASE_EXEC && f.err == ENOENT)
@@ -273,8 +298,10 @@ child_main (const struct sk_launch_spec *s, int sock)
 
 /* ---- parent half ------------------------------------------------------- */
 
-static pid_t clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup,
-                             sk_err_t *err);
+static pid_t clone_child_in (const struct sk_launch_spec *s, uint64_t extra_flags, int *pidfd,
+                             bool *in_cgroup, sk_err_t *err);
+static pid_t clone_child_in_userns (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup,
+                                    sk_err_t *err);
 
 /* A shared pid namespace can only be entered at birth: point our
  * pid_for_children at it around the clone, then back at our own. */
@@ -284,14 +311,16 @@ clone_child (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err
   _cleanup_close_ int own = -1;
   pid_t pid;
 
+  if (s->userns)
+    return clone_child_in_userns (s, pidfd, in_cgroup, err);
   if (s->join_pidns < 0)
-    return clone_child_in (s, pidfd, in_cgroup, err);
+    return clone_child_in (s, 0, pidfd, in_cgroup, err);
   own = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
   if (own < 0)
     return sk_err_set (err, errno, "open `/proc/self/ns/pid`");
   if (setns (s->join_pidns, CLONE_NEWPID) < 0)
     return sk_err_set (err, errno, "join the task's pid namespace");
-  pid = clone_child_in (s, pidfd, in_cgroup, err);
+  pid = clone_child_in (s, 0, pidfd, in_cgroup, err);
   if (pid == 0)
     return 0;
   if (setns (own, CLONE_NEWPID) < 0)
@@ -310,16 +339,19 @@ clone_child (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err
 }
 
 static pid_t
-clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err)
+clone_child_in (const struct sk_launch_spec *s, uint64_t extra_flags, int *pidfd, bool *in_cgroup,
+                sk_err_t *err)
 {
   struct clone_args args;
   int cgfd = s->cgroup != NULL ? sk_cgroup_clone_fd (s->cgroup) : -1;
   long pid;
 
   memset (&args, 0, sizeof args);
-  args.flags = (uint64_t)(s->namespaces & ~CLONE_NEWCGROUP) | CLONE_PIDFD;
+  args.flags = (uint64_t)(s->namespaces & ~CLONE_NEWCGROUP) | CLONE_PIDFD | extra_flags;
   args.pidfd = (uint64_t)(uintptr_t)pidfd;
-  args.exit_signal = SIGCHLD;
+  /* With CLONE_PARENT the kernel takes the caller's own exit signal (the
+   * helper's SIGCHLD) and refuses one given here. */
+  args.exit_signal = (extra_flags & CLONE_PARENT) ? 0 : SIGCHLD;
   if (cgfd >= 0)
     {
       /* Born inside its cgroup: limited before its first instruction. */
@@ -345,6 +377,105 @@ clone_child_in (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_
     }
   *in_cgroup = cgfd >= 0;
   return (pid_t)pid;
+}
+
+/* What the helper of clone_child_in_userns tells the parent. */
+struct helper_report
+{
+  pid_t pid; /* > 0: the container process, our child */
+  int err;   /* errno of the failed step otherwise */
+  bool in_cgroup;
+  char step[128];
+};
+
+/* Namespaces created by a process are owned by its user namespace, and a
+ * pid namespace is fixed at birth: to have the container's namespaces owned
+ * by the task's user namespace (so that it may mount /proc, sysfs, ...), the
+ * clone must come from inside it. We cannot enter it ourselves (no way
+ * back), so a short-lived helper does: it joins the task's pid namespace (for
+ * its children) and user namespace, clones with CLONE_PARENT so that the
+ * container is still our child (waitid, pidfd, death signal), reports, and
+ * exits. Only with --userns: the default path pays nothing. */
+static pid_t
+clone_child_in_userns (const struct sk_launch_spec *s, int *pidfd, bool *in_cgroup, sk_err_t *err)
+{
+  struct helper_report rep = { 0 };
+  int report[2];
+  pid_t helper, pid;
+  ssize_t n;
+
+  if (pipe2 (report, O_CLOEXEC) < 0)
+    return sk_err_set (err, errno, "pipe for the user namespace helper");
+  helper = fork ();
+  if (helper < 0)
+    {
+      int saved = errno;
+      close (report[0]);
+      close (report[1]);
+      return sk_err_set (err, saved, "fork the user namespace helper");
+    }
+  if (helper == 0)
+    {
+      sk_err_t herr = NULL;
+      int child_pidfd = -1;
+
+      close (report[0]);
+      prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      if (s->join_pidns >= 0 && setns (s->join_pidns, CLONE_NEWPID) < 0)
+        {
+          rep.err = errno;
+          snprintf (rep.step, sizeof rep.step, "join the task's pid namespace");
+        }
+      else if (setns (s->userns_fd, CLONE_NEWUSER) < 0)
+        {
+          rep.err = errno;
+          snprintf (rep.step, sizeof rep.step, "join the task's user namespace");
+        }
+      else
+        {
+          rep.pid = clone_child_in (s, CLONE_PARENT, &child_pidfd, &rep.in_cgroup, &herr);
+          if (rep.pid == 0)
+            {
+              close (report[1]);
+              return 0; /* the container process */
+            }
+          if (rep.pid < 0)
+            {
+              rep.err = herr != NULL ? herr->errnum : 0;
+              snprintf (rep.step, sizeof rep.step, "%s", herr != NULL ? herr->msg : "clone3");
+            }
+        }
+      if (write (report[1], &rep, sizeof rep) != (ssize_t)sizeof rep)
+        _exit (1);
+      _exit (0);
+    }
+  close (report[1]);
+  do
+    n = read (report[0], &rep, sizeof rep);
+  while (n < 0 && errno == EINTR);
+  close (report[0]);
+  while (waitpid (helper, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (n != (ssize_t)sizeof rep)
+    return sk_err_set (err, n < 0 ? errno : 0, "the user namespace helper died");
+  if (rep.pid <= 0)
+    {
+      sk_err_set (err, rep.err, "%s", rep.step);
+      return -1;
+    }
+  pid = rep.pid;
+  /* Our own child, not yet reaped: the pid cannot have been reused. */
+  *pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+  if (*pidfd < 0)
+    {
+      int saved = errno;
+      kill (pid, SIGKILL);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      return sk_err_set (err, saved, "pidfd_open the container process %d", (int)pid);
+    }
+  *in_cgroup = rep.in_cgroup;
+  return pid;
 }
 
 static int
@@ -459,15 +590,30 @@ kill_and_reap (int pidfd)
     ;
 }
 
+/* With a user namespace the parent mounts the root filesystem (ID-mapped
+ * layers need privilege over their filesystem, which the namespace's root
+ * lacks); the child only attaches it. -1 when there is nothing to do. */
+static int
+root_prepare (const struct sk_launch_spec *s, int *root_fd, sk_err_t *err)
+{
+  *root_fd = -1;
+  if (!s->userns || s->mounts == NULL || !s->mounts->root_premounted)
+    return 0;
+  return sk_userns_root_from_parent (s->mounts, s->userns_fd, root_fd, err);
+}
+
 int
 sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *err)
 {
   _cleanup_close_ int parent_sock = -1;
   _cleanup_close_ int pidfd = -1;
+  _cleanup_close_ int root_fd = -1;
   int socks[2];
   bool in_cgroup = false;
   pid_t pid;
 
+  if (root_prepare (s, &root_fd, err) < 0)
+    return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
     return sk_err_set (err, errno, "socketpair for the sync socket");
   parent_sock = socks[0];
@@ -481,7 +627,7 @@ sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *er
   if (pid == 0)
     {
       close (socks[0]);
-      child_main (s, socks[1]);
+      child_main (s, socks[1], root_fd);
     }
   close (socks[1]);
 

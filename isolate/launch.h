@@ -39,6 +39,12 @@ struct sk_launch_spec
   int join_utsns;
   int join_ipcns;
   int join_pidns;
+  /* Opt-in user namespace (isolate/userns.h): the child enters userns_fd,
+   * the task's user namespace, before it is born into its new namespaces
+   * (a helper joins it and clones), so they are owned by that namespace;
+   * the image layers of `mounts` are ID-mapped into it. Off: no work. */
+  bool userns;
+  int userns_fd;
   const char *hostname;         /* with CLONE_NEWUTS */
   struct sk_mount_plan *mounts; /* with CLONE_NEWNS */
   struct sk_cgroup *cgroup;     /* the container's group, limits already written */

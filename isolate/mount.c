@@ -224,7 +224,9 @@ mount_rootfs (const struct sk_mount_plan *plan, int *rootfd, struct sk_child_fai
   /* Static: a PATH_MAX-sized triple does not belong on the child's stack. */
   static char data[3 * PATH_MAX + 64];
 
-  if (plan->lowers != NULL && (plan->upper != NULL || plan->lowers[1] != NULL))
+  if (plan->root_premounted)
+    ; /* attached by the launch code (--userns) */
+  else if (plan->lowers != NULL && (plan->upper != NULL || plan->lowers[1] != NULL))
     {
       if (mount_layers (plan, f) < 0)
         return -1;
@@ -364,8 +366,15 @@ mount_sys (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail *f
     {
       if (f->err != EPERM || plan->own_netns)
         return -1;
+      /* In a user namespace the host's submounts are locked to /sys: the
+       * kernel refuses (EINVAL) a bind that would leave them behind, so
+       * they come along, read-only like the rest (runc does the same). */
       if (sk_mount_at (rootfd, "/sys", "/sys", "none", MS_BIND, NULL, SAFE_STD, SK_PHASE_MOUNT, f)
-          < 0)
+              < 0
+          && (f->err != EINVAL
+              || sk_mount_at (rootfd, "/sys", "/sys", "none", MS_BIND | MS_REC, NULL, SAFE_STD,
+                              SK_PHASE_MOUNT, f)
+                     < 0))
         return -1;
       if (!plan->privileged)
         {

@@ -49,6 +49,10 @@ struct sk_mount_plan
   char *work;
   char *merged;
   bool readonly_root;
+  /* The root filesystem is already on `merged` when the child starts its
+   * mounts: with a user namespace the parent builds it from ID-mapped
+   * layers (isolate/userns.h) and the child attaches it. */
+  bool root_premounted;
 
   bool own_netns;       /* fresh sysfs when true, read-only bind of /sys otherwise */
   bool privileged;      /* no masked paths, /sys writable, host devices */

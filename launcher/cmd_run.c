@@ -4,6 +4,8 @@
 #include "image_pull.h"
 #include "run.h"
 #include "spec.h"
+#include "task_userns.h"
+#include "userns.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -31,6 +33,10 @@ run_help (FILE *out)
            "                           exit code 124\n"
            "      --pids-limit N       maximum processes per container (default 4096)\n"
            "      --init               run skiff's init as pid 1 (initProcessEnabled)\n"
+           "      --userns             run the task in its own user namespace: container\n"
+           "                           ids 0-65535 are host ids from /etc/subuid, else\n"
+           "                           100000-165535 (also SKIFF_USERNS=1)\n"
+           "      --userns-base N      with --userns: host id of the container's root\n"
            "      --retry N            run the task again up to N times when it fails\n"
            "      --retry-on RULE      Batch evaluateOnExit rule, e.g. 'exitCode=1*:RETRY',\n"
            "                           'reason=OutOfMemory*:EXIT' (repeatable, first match wins;\n"
@@ -113,6 +119,8 @@ cmd_run (struct sk_global *g, int argc, char **argv)
     { "timeout", required_argument, NULL, 'T' },
     { "pids-limit", required_argument, NULL, 'P' },
     { "init", no_argument, NULL, 'I' },
+    { "userns", no_argument, NULL, 0x101 },
+    { "userns-base", required_argument, NULL, 0x102 },
     { "allow-unknown-keys", no_argument, NULL, 'U' },
     { "retry", required_argument, NULL, 'R' },
     { "retry-on", required_argument, NULL, 'O' },
@@ -144,6 +152,7 @@ cmd_run (struct sk_global *g, int argc, char **argv)
 
   memset (&req, 0, sizeof req);
   req.root = g->root;
+  req.overrides.userns = sk_userns_env_enabled ();
   while ((c = getopt_long (argc, argv, "+:e:c:qdh", opts, NULL)) != -1)
     {
       switch (c)
@@ -192,6 +201,21 @@ cmd_run (struct sk_global *g, int argc, char **argv)
         case 'I':
           req.overrides.init = true;
           break;
+        case 0x101:
+          req.overrides.userns = true;
+          break;
+        case 0x102:
+          {
+            char *end;
+            errno = 0;
+            long long n = strtoll (optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || n < 1 || n > (long long)(UINT32_MAX - SK_USERNS_SIZE))
+              return sk_usage_error ("run", "--userns-base expects a host id from 1 to %lu, got '%s'",
+                                     (unsigned long)(UINT32_MAX - SK_USERNS_SIZE), optarg);
+            req.overrides.userns_base = n;
+            req.overrides.userns = true;
+            break;
+          }
         case 'U':
           load.unknown_keys_are_warnings = true;
           break;

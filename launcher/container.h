@@ -24,9 +24,11 @@ struct sk_run_overrides
   char **secrets; /* NAME=VALUE for `secrets` entries */
   char **command; /* replaces the command of `command_container` */
   const char *command_container;
-  int64_t pids_limit; /* 0 = default */
-  bool init;          /* force initProcessEnabled */
-  int pull_policy;    /* enum sk_pull_policy (image_pull.h): 0 = missing */
+  int64_t pids_limit;  /* 0 = default */
+  bool init;           /* force initProcessEnabled */
+  int pull_policy;     /* enum sk_pull_policy (image_pull.h): 0 = missing */
+  bool userns;         /* --userns: the task runs in its own user namespace */
+  int64_t userns_base; /* --userns-base: host id of the container's 0; 0 = /etc/subuid or 100000 */
 };
 
 /* Where the task's shared pieces live, filled by the run code. */

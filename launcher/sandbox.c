@@ -60,9 +60,9 @@ open_ns (pid_t pid, const char *name, sk_err_t *err)
   return fd;
 }
 
-int
-sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_sandbox *sb,
-                   sk_err_t *err)
+static int
+sandbox_create (const struct sk_task *task, const char *hostname, const struct sk_userns_map *map,
+                struct sk_sandbox *sb, sk_err_t *err)
 {
   bool own_net = task->network_mode != SK_NET_HOST;
   bool share_ipc = task->ipc_mode == SK_NS_TASK;
@@ -75,11 +75,14 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
   sb->netns = sb->utsns = sb->ipcns = sb->pidns = -1;
   sb->holder = 0;
   sb->holder_pidfd = -1;
+  sb->has_userns = false;
+  sb->userns = -1;
   if (pipe2 (ready, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
   memset (&args, 0, sizeof args);
   args.flags = CLONE_NEWUTS | CLONE_PIDFD | (own_net ? CLONE_NEWNET : 0)
-               | (share_ipc ? CLONE_NEWIPC : 0) | (share_pid ? CLONE_NEWPID : 0);
+               | (share_ipc ? CLONE_NEWIPC : 0) | (share_pid ? CLONE_NEWPID : 0)
+               | (map != NULL ? CLONE_NEWUSER : 0);
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = SIGCHLD;
   pid = syscall (SYS_clone3, &args, sizeof args);
@@ -96,6 +99,16 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
       maker_main (hostname, own_net, share_pid, ready[1]);
     }
   close (ready[1]);
+  /* The kernel made the user namespace first and gave it the others. Map it
+   * now: the containers become its root. */
+  if (map != NULL && sk_userns_write_maps_from_parent ((pid_t)pid, map, err) < 0)
+    {
+      close (ready[0]);
+      syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+      waitid (P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED);
+      close (pidfd);
+      return sk_err_wrap (err, "map the task's user namespace");
+    }
   if (read (ready[0], &answer, 1) != 1 || answer != 'k')
     {
       close (ready[0]);
@@ -111,10 +124,14 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
 
   sb->holder = (pid_t)pid;
   sb->holder_pidfd = pidfd;
+  sb->has_userns = map != NULL;
+  if (map != NULL)
+    sb->userns_map = *map;
   if ((own_net && (sb->netns = open_ns (sb->holder, "net", err)) < 0)
       || (sb->utsns = open_ns (sb->holder, "uts", err)) < 0
       || (share_ipc && (sb->ipcns = open_ns (sb->holder, "ipc", err)) < 0)
-      || (share_pid && (sb->pidns = open_ns (sb->holder, "pid", err)) < 0))
+      || (share_pid && (sb->pidns = open_ns (sb->holder, "pid", err)) < 0)
+      || (map != NULL && (sb->userns = open_ns (sb->holder, "user", err)) < 0))
     {
       sk_sandbox_destroy (sb);
       return -1;
@@ -131,6 +148,20 @@ sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_s
   return 0;
 }
 
+int
+sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_sandbox *sb,
+                   sk_err_t *err)
+{
+  return sandbox_create (task, hostname, NULL, sb, err);
+}
+
+int
+sk_sandbox_create_userns (const struct sk_task *task, const char *hostname,
+                          const struct sk_userns_map *map, struct sk_sandbox *sb, sk_err_t *err)
+{
+  return sandbox_create (task, hostname, map, sb, err);
+}
+
 void
 sk_sandbox_destroy (struct sk_sandbox *sb)
 {
@@ -142,6 +173,10 @@ sk_sandbox_destroy (struct sk_sandbox *sb)
         close (*fds[i]);
         *fds[i] = -1;
       }
+  if (sb->has_userns && sb->userns >= 0)
+    close (sb->userns);
+  sb->has_userns = false;
+  sb->userns = -1;
   if (sb->holder_pidfd >= 0)
     {
       /* pid 1 going ends the pid namespace: anything left in it dies. */

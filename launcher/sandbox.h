@@ -8,6 +8,9 @@
 
 #include "error.h"
 #include "task.h"
+#include "userns.h"
+
+#include <stdbool.h>
 
 #include <sys/types.h>
 
@@ -19,10 +22,19 @@ struct sk_sandbox
   int pidns;    /* -1 unless pidMode task */
   pid_t holder; /* pid 1 of the shared pid namespace, 0 when none */
   int holder_pidfd;
+  /* --userns: the task's user namespace, created first and owner of the
+   * namespaces above; every container joins it (isolate/userns.h). */
+  bool has_userns;
+  int userns;
+  struct sk_userns_map userns_map;
 };
 
 int sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_sandbox *sb,
                        sk_err_t *err);
+/* The same inside a new user namespace mapped by `map`. */
+int sk_sandbox_create_userns (const struct sk_task *task, const char *hostname,
+                              const struct sk_userns_map *map, struct sk_sandbox *sb,
+                              sk_err_t *err);
 /* Release the namespaces; the pid holder is killed and reaped. */
 void sk_sandbox_destroy (struct sk_sandbox *sb);
 

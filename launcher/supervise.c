@@ -19,6 +19,7 @@
 #include "probe.h"
 #include "restart.h"
 #include "sandbox.h"
+#include "task_userns.h"
 #include "state.h"
 #include "taskstate.h"
 #include "util.h"
@@ -836,10 +837,11 @@ resumed_record (const struct sup *s, size_t i)
 static void
 rejoin_namespaces (struct sup *s, pid_t pid, uint64_t start)
 {
-  static const char *const names[] = { "net", "uts", "ipc" };
-  int *slots[] = { &s->sb.netns, &s->sb.utsns, &s->sb.ipcns };
+  /* With --userns the user namespace too: the others belong to it. */
+  static const char *const names[] = { "net", "uts", "ipc", "user" };
+  int *slots[] = { &s->sb.netns, &s->sb.utsns, &s->sb.ipcns, &s->sb.userns };
 
-  for (size_t k = 0; k < 3; k++)
+  for (size_t k = 0; k < SK_ARRAY_SIZE (names); k++)
     {
       if (*slots[k] < 0)
         continue;
@@ -860,6 +862,8 @@ rejoin_namespaces (struct sup *s, pid_t pid, uint64_t start)
       s->v[i].c.spec.join_netns = s->sb.netns;
       s->v[i].c.spec.join_utsns = s->sb.utsns;
       s->v[i].c.spec.join_ipcns = s->sb.ipcns;
+      if (s->sb.has_userns)
+        s->v[i].c.spec.userns_fd = s->sb.userns;
     }
 }
 
@@ -1090,7 +1094,8 @@ prepare (struct sup *s, sk_err_t *err)
     return sk_err_set (err, errno, "mkdir `%s`", log_dir);
   if (create_task_cgroup (s, err) < 0)
     return -1;
-  if (sk_sandbox_create (s->task, task_hostname (s), &s->sb, err) < 0)
+  if (sk_task_sandbox_create (s->task, task_hostname (s), &s->env->req->overrides, &s->sb, err)
+      < 0)
     return -1;
   s->ctx.task = s->task;
   s->ctx.root = s->env->req->root;
@@ -1123,6 +1128,8 @@ prepare (struct sup *s, sk_err_t *err)
       if (sk_ctr_prepare (&sc->c, &s->ctx, def, &s->env->req->overrides, err) < 0)
         return sk_err_wrap (err, "container %s", def->name);
       sc->prepared = true;
+      if (sk_ctr_userns_prepare (&sc->c, &s->ctx, &s->sb, err) < 0)
+        return sk_err_wrap (err, "container %s", def->name);
       sc->c.spec.join_netns = s->sb.netns;
       sc->c.spec.join_utsns = s->sb.utsns;
       sc->c.spec.join_ipcns = s->sb.ipcns;
