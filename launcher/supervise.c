@@ -254,6 +254,9 @@ start_container (struct sup *s, size_t i, uint64_t now)
       return;
     }
   close_container_ends (sc);
+  /* Timers (startTimeout of dependents, resetAfter, health intervals) count
+   * from the moment the command runs, not from when its set-up began. */
+  now = sk_monotonic_ms ();
   watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
   s->st[i].state = SK_RUN_RUNNING;
   s->st[i].ever_started = true;

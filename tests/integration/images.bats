@@ -42,9 +42,9 @@ setup_file() {
 }
 
 teardown_file() {
-  [ -n "${TOKEN_PID:-}" ] && kill "$TOKEN_PID" 2>/dev/null
-  [ -n "${REG_DIR:-}" ] && sh "$BATS_TEST_DIRNAME/../registry/registry.sh" stop "$REG_DIR"
-  true
+  if [ -n "${TOKEN_PID:-}" ]; then kill "$TOKEN_PID" 2>/dev/null || true; fi
+  if [ -n "${REG_DIR:-}" ]; then sh "$BATS_TEST_DIRNAME/../registry/registry.sh" stop "$REG_DIR" || true; fi
+  return 0
 }
 
 setup() {
