@@ -21,6 +21,7 @@
 
 #define RESPAWN_MIN_MS 100
 #define RESPAWN_MAX_MS 5000
+#define MAX_FAST_FAILURES 20 /* supervisors that exited with an error, not killed ones */
 
 static void
 sleep_ms (unsigned ms)
@@ -121,14 +122,16 @@ sk_monitor_main (const char *root, const char *id, int lock_fd)
   _cleanup_free_ char *dir = sk_task_dir_path (root, id);
   _cleanup_free_ char *exits = xasprintf ("%s/exits", dir);
   _cleanup_free_ char *lock = xasprintf ("%s/lock", dir);
+  _cleanup_free_ char *spec = xasprintf ("%s/spec.json", dir);
   unsigned delay = RESPAWN_MIN_MS;
+  unsigned fast_failures = 0;
   sigset_t mask;
   pid_t sup;
   int fd;
 
   if (lock_fd < 0)
     {
-      lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      lock_fd = open (lock, O_RDWR | O_CLOEXEC);
       if (lock_fd < 0 || flock (lock_fd, LOCK_EX | LOCK_NB) < 0)
         return 0; /* someone else adopted it */
     }
@@ -178,7 +181,13 @@ sk_monitor_main (const char *root, const char *id, int lock_fd)
       waitid (P_PID, (id_t)sup, &info, WEXITED);
       if (info.si_code == CLD_EXITED && info.si_status == 0)
         break; /* the task is over and its state final */
-      /* Killed or crashed: a new one resumes from state.json. */
+      /* Killed or crashed: a new one resumes from state.json. A task
+       * removed meanwhile, or a supervisor that cannot even start, ends
+       * the monitor (the next skiff command may adopt the task again). */
+      if (info.si_code == CLD_EXITED)
+        fast_failures++;
+      if (access (spec, F_OK) != 0 || fast_failures > MAX_FAST_FAILURES)
+        break;
       sleep_ms (delay);
       delay = delay * 2 > RESPAWN_MAX_MS ? RESPAWN_MAX_MS : delay * 2;
       sup = spawn_supervisor (root, id);
@@ -204,15 +213,19 @@ sk_monitor_readopt (const char *root, const char *id)
   _cleanup_free_ char *dir = sk_task_dir_path (root, id);
   _cleanup_free_ char *lock = xasprintf ("%s/lock", dir);
   _cleanup_free_ char *done = xasprintf ("%s/stopped", dir);
+  _cleanup_free_ char *spec = xasprintf ("%s/spec.json", dir);
   _cleanup_close_ int fd = -1;
   sk_err_t err = NULL;
 
   if (access (done, F_OK) == 0)
     return false;
-  fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  /* Never O_CREAT: a task being removed (`rm` holds the lock, then
+   * unlinks it) must not come back to life through a new lock file. */
+  fd = open (lock, O_RDWR | O_CLOEXEC);
   if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) < 0)
     return false; /* the monitor lives, or another CLI adopts it right now */
-  if (access (done, F_OK) == 0)
+  /* Checked again under the lock: it may have ended or been removed. */
+  if (access (done, F_OK) == 0 || access (spec, F_OK) != 0)
     return false;
   if (sk_monitor_spawn (root, id, fd, &err) < 0)
     {

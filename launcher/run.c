@@ -100,7 +100,8 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
 
   if (sk_state_init_root (req->root, err) < 0)
     return -1;
-  sk_state_gc (req->root);
+  if (req->task_id == NULL)
+    sk_state_gc (req->root); /* a detached task's supervisor leaves that to the CLI */
   cache_dir = xasprintf ("%s/cache/seccomp", req->root);
   if (mkdir (cache_dir, 0700) < 0 && errno != EEXIST)
     return sk_err_set (err, errno, "mkdir `%s`", cache_dir);

@@ -41,6 +41,7 @@ sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err)
   unsigned char rnd[SK_TASK_ID_LEN / 2];
   _cleanup_free_ char *lock = NULL;
   _cleanup_free_ char *containers = NULL;
+  _cleanup_free_ char *final = NULL;
 
   memset (out, 0, sizeof *out);
   out->lock_fd = -1;
@@ -51,7 +52,9 @@ sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err)
       out->id[2 * i] = hex[rnd[i] >> 4];
       out->id[2 * i + 1] = hex[rnd[i] & 15];
     }
-  out->path = xasprintf ("%s/tasks/%s", root, out->id);
+  /* Made under a hidden name and renamed once locked: gc never sees a task
+   * directory whose lock is not yet held (it would take it for abandoned). */
+  out->path = xasprintf ("%s/tasks/.%s.new", root, out->id);
   if (mkdir (out->path, 0700) < 0)
     return sk_err_set (err, errno, "mkdir `%s`", out->path);
   lock = xasprintf ("%s/lock", out->path);
@@ -65,6 +68,11 @@ sk_task_dir_create (const char *root, struct sk_task_dir *out, sk_err_t *err)
   containers = xasprintf ("%s/containers", out->path);
   if (mkdir (containers, 0700) < 0)
     return sk_err_set (err, errno, "mkdir `%s`", containers);
+  final = xasprintf ("%s/tasks/%s", root, out->id);
+  if (rename (out->path, final) < 0)
+    return sk_err_set (err, errno, "rename `%s` to `%s`", out->path, final);
+  free (out->path);
+  out->path = steal_pointer (&final);
   return 0;
 }
 

@@ -198,16 +198,20 @@ wait_until() {
   run -0 skiff rm "$id"
 }
 
-@test "concurrent run -d, ps and stop: no lost or corrupted state" {
+@test "100 concurrent run -d, ps and stop: no lost or corrupted state" {
   task_json -- /bin/sh -c 'sleep 30'
-  local n=${SKIFF_TEST_CONCURRENCY:-20} i
+  local n=${SKIFF_TEST_CONCURRENCY:-100} i
   for i in $(seq "$n"); do
     skiff run -d "$TASK" >"$BATS_TEST_TMPDIR/id.$i" 2>&1 &
     skiff ps >/dev/null 2>&1 &
   done
   wait
   run -0 skiff ps --format json
-  [ "$(jf "$output" 'len(d)')" -eq "$n" ]
+  if [ "$(jf "$output" 'len(d)')" -ne "$n" ]; then
+    grep -L '^[0-9a-f]\{12\}$' "$BATS_TEST_TMPDIR"/id.* | xargs cat >&2
+    jf "$output" '[(t["taskArn"], t["lastStatus"]) for t in d]' >&2
+    return 1
+  fi
   for i in $(seq "$n"); do
     skiff stop "$(cat "$BATS_TEST_TMPDIR/id.$i")" >/dev/null &
   done
