@@ -359,9 +359,14 @@ clone_child_in (const struct sk_launch_spec *s, uint64_t extra_flags, int *pidfd
       args.cgroup = (uint64_t)cgfd;
     }
   pid = syscall (SYS_clone3, &args, sizeof args);
-  if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == E2BIG || errno == ENOSYS))
+  if (pid < 0 && cgfd >= 0
+      && (errno == EINVAL || errno == E2BIG || errno == ENOSYS
+          || ((extra_flags & CLONE_PARENT) && (errno == EPERM || errno == EACCES))))
     {
-      /* Older kernel: clone plainly, attach while the child still waits. */
+      /* Older kernel: clone plainly, attach while the child still waits.
+       * Also from inside a user namespace (--userns helper), should the
+       * kernel judge the cgroup's permissions against it: the parent, real
+       * root, attaches. */
       args.flags &= ~CLONE_INTO_CGROUP;
       args.cgroup = 0;
       cgfd = -1;

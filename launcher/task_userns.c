@@ -2,6 +2,7 @@
 #include "userns.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,17 @@ sk_task_sandbox_create (const struct sk_task *task, const char *hostname,
 
   if (!ov->userns)
     return sk_sandbox_create (task, hostname, sb, err);
+  /* The host's pid and ipc namespaces belong to the host's user namespace:
+   * inside ours, /proc and /dev/mqueue of them cannot be mounted. Say so
+   * before anything starts. (The host's network works: /sys is bound.) */
+  if (task->pid_mode == SK_NS_HOST)
+    return sk_err_set (err, EINVAL,
+                       "--userns cannot be combined with pidMode host (the host's pid namespace "
+                       "is not the task's user namespace's: its /proc cannot be mounted)");
+  if (task->ipc_mode == SK_NS_HOST)
+    return sk_err_set (err, EINVAL,
+                       "--userns cannot be combined with ipcMode host (the host's ipc namespace "
+                       "is not the task's user namespace's: its /dev/mqueue cannot be mounted)");
   if (sk_userns_map_resolve (ov->userns_base > 0 ? ov->userns_base : -1, "/etc/subuid",
                              "/etc/subgid", &map, err)
       < 0)
