@@ -19,8 +19,8 @@
 #include "probe.h"
 #include "restart.h"
 #include "sandbox.h"
-#include "task_userns.h"
 #include "state.h"
+#include "task_userns.h"
 #include "taskstate.h"
 #include "util.h"
 
@@ -41,92 +41,33 @@
 #include <time.h>
 #include <unistd.h>
 
-enum watch_kind
-{
-  W_SIGNAL = 1,
-  W_TIMER,
-  W_EXIT,
-  W_LOG_OUT,
-  W_LOG_ERR,
-  W_PROBE_EXIT,
-  W_PROBE_OUT,
-};
-
-#define WATCH(kind, idx) (((uint64_t) (kind) << 32) | (uint64_t) (idx))
-#define WATCH_KIND(v) ((enum watch_kind) ((v) >> 32))
-#define WATCH_IDX(v) ((size_t) ((v) &0xffffffffu))
-
-struct sup_ctr
-{
-  struct sk_ctr c;
-  bool prepared;
-  struct sk_restart_policy_x policy;
-  struct sk_restart_history history;
-  struct sk_health_state health;
-  struct sk_probe probe;
-  struct sk_log_sink *log;
-  bool backoff;          /* exited, restart decided, waiting for restart_at */
-  uint64_t restart_at;
-  uint64_t next_probe_at;
-  uint64_t kill_at;      /* stop signal sent: SIGKILL due */
-  bool stop_sent;
-  bool killed;
-  bool unhealthy_kill;   /* being stopped because its health check failed */
-  /* Detached tasks: a container a killed supervisor started (not our
-   * child: its exit status comes from the monitor), and its times. */
-  bool adopted;
-  uint64_t pid_start;
-  uint64_t started_at_ns;
-  uint64_t stopped_at_ns;
-};
-
-struct sup
-{
-  const struct sk_attempt_env *env;
-  const struct sk_task *task;
-  struct sk_task_ctx ctx;
-  struct sk_cgroup *task_cgroup;
-  struct sk_sandbox sb;
-  struct sk_log_opts log_opts;
-  size_t n;
-  struct sup_ctr *v;
-  struct sk_container_status *st;
-  int epfd;
-  int timerfd;
-
-  bool stopping;
-  bool force_kill;
-  enum sk_stop_cause cause;
-  size_t ended_by; /* index of the container whose exit/health stopped the task */
-  int signal;
-  struct sk_task_record rec; /* what observe() reports; strings borrowed */
-};
+#include "supervise_internal.h"
 
 uint64_t
 sk_monotonic_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t
 random_u64 (void)
 {
   uint64_t r = 0;
-  if (getrandom (&r, sizeof r, GRND_NONBLOCK) != (ssize_t) sizeof r)
+  if (getrandom (&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
     r = sk_monotonic_ms () * 0x9e3779b97f4a7c15ULL;
   return r;
 }
 
-static const char *
-name_of (const struct sup *s, size_t i)
+const char *
+sup_name_of (const struct sup *s, size_t i)
 {
   return s->task->containers[i].name;
 }
 
-static void
-watch_fd (struct sup *s, int fd, uint64_t tag)
+void
+sup_watch_fd (struct sup *s, int fd, uint64_t tag)
 {
   struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
   if (fd >= 0)
@@ -155,12 +96,12 @@ note (struct sup *s, size_t i, const char *text)
  * that it also holds open for reading, so a killed supervisor never breaks
  * its stdout (no EPIPE); the next supervisor reopens the FIFO and carries
  * on reading. The sink keeps its fd number: the FIFO is dup'ed onto it. */
-static int
-fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_err_t *err)
+int
+sup_fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_err_t *err)
 {
   struct sup_ctr *sc = &s->v[i];
-  _cleanup_free_ char *path = xasprintf ("%s/%s.fifo", sc->c.state_dir,
-                                         stream == SK_LOG_STDOUT ? "stdout" : "stderr");
+  _cleanup_free_ char *path
+      = xasprintf ("%s/%s.fifo", sc->c.state_dir, stream == SK_LOG_STDOUT ? "stdout" : "stderr");
   _cleanup_close_ int rd = -1;
   int sink_fd = sk_log_fd (sc->log, stream);
 
@@ -182,8 +123,6 @@ fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_err_t *er
   return 0;
 }
 
-static void observe (struct sup *s);
-
 static int
 open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
 {
@@ -198,15 +137,15 @@ open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
       return -1;
     }
   if (s->env->req->detached
-      && (fifo_swap (s, i, SK_LOG_STDOUT, &out, err) < 0
-          || fifo_swap (s, i, SK_LOG_STDERR, &errfd, err) < 0))
+      && (sup_fifo_swap (s, i, SK_LOG_STDOUT, &out, err) < 0
+          || sup_fifo_swap (s, i, SK_LOG_STDERR, &errfd, err) < 0))
     {
       close (out);
       close (errfd);
       return -1;
     }
-  watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
-  watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDERR), WATCH (W_LOG_ERR, i));
+  sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
+  sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDERR), WATCH (W_LOG_ERR, i));
   sc->c.spec.stdio[1] = out;
   sc->c.spec.stdio[2] = errfd;
   return 0;
@@ -245,10 +184,10 @@ start_container (struct sup *s, size_t i, uint64_t now)
       s->st[i].exit_code = code;
       free (sc->c.reason);
       sc->c.reason = xasprintf ("CannotStartContainerError: %s", text);
-      sk_event_begin (s->env->events, &w, name_of (s, i), "start-failed");
+      sk_event_begin (s->env->events, &w, sup_name_of (s, i), "start-failed");
       sk_jw_kv_string (&w, "reason", sc->c.reason);
       sk_jw_kv_int (&w, "exitCode", code);
-      sk_event_end (s->env->events, &w, "container %s: %s", name_of (s, i), text);
+      sk_event_end (s->env->events, &w, "container %s: %s", sup_name_of (s, i), text);
       if (s->task->containers[i].essential)
         stop_task (s, SK_STOP_FAILED_TO_START, i);
       return;
@@ -257,7 +196,7 @@ start_container (struct sup *s, size_t i, uint64_t now)
   /* Timers (startTimeout of dependents, resetAfter, health intervals) count
    * from the moment the command runs, not from when its set-up began. */
   now = sk_monotonic_ms ();
-  watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
+  sup_watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
   s->st[i].state = SK_RUN_RUNNING;
   s->st[i].ever_started = true;
   s->st[i].started_ms = now;
@@ -272,17 +211,17 @@ start_container (struct sup *s, size_t i, uint64_t now)
   sc->pid_start = sk_proc_start_time (sc->c.pid);
   sc->started_at_ns = sk_realtime_ns ();
   sc->stopped_at_ns = 0;
-  observe (s); /* the pid is on disk before anything else can happen */
-  sc->next_probe_at = s->task->containers[i].health_check.present
-                          ? sk_health_next_probe_ms (&sc->health,
-                                                     &s->task->containers[i].health_check, now)
-                          : 0;
-  sk_event_begin (s->env->events, &w, name_of (s, i), "started");
+  sup_observe (s); /* the pid is on disk before anything else can happen */
+  sc->next_probe_at
+      = s->task->containers[i].health_check.present
+            ? sk_health_next_probe_ms (&sc->health, &s->task->containers[i].health_check, now)
+            : 0;
+  sk_event_begin (s->env->events, &w, sup_name_of (s, i), "started");
   sk_jw_kv_int (&w, "pid", sc->c.pid);
   sk_jw_kv_uint (&w, "startCount", sc->history.n_starts);
-  sk_event_end (s->env->events, &w, sc->history.n_starts > 1 ? "container %s: restarted (start %u)"
-                                                              : NULL,
-                name_of (s, i), sc->history.n_starts);
+  sk_event_end (s->env->events, &w,
+                sc->history.n_starts > 1 ? "container %s: restarted (start %u)" : NULL,
+                sup_name_of (s, i), sc->history.n_starts);
 }
 
 /* One pass of schedule(); true when it started a container. */
@@ -306,9 +245,9 @@ schedule_once (struct sup *s, uint64_t now, uint64_t *deps_deadline)
           s->st[i].exit_code = 143; /* what the ECS agent reports for a blocked container */
           free (s->v[i].c.reason);
           s->v[i].c.reason = xstrdup (plan.reason[i] ? plan.reason[i] : "dependency failed");
-          sk_event_begin (s->env->events, &w, name_of (s, i), "dependency-failed");
+          sk_event_begin (s->env->events, &w, sup_name_of (s, i), "dependency-failed");
           sk_jw_kv_string (&w, "reason", s->v[i].c.reason);
-          sk_event_end (s->env->events, &w, "container %s: not started: %s", name_of (s, i),
+          sk_event_end (s->env->events, &w, "container %s: not started: %s", sup_name_of (s, i),
                         s->v[i].c.reason);
           if (s->task->containers[i].essential)
             stop_task (s, SK_STOP_FAILED_TO_START, i);
@@ -354,9 +293,10 @@ kill_container (struct sup *s, size_t i, const char *why)
   struct sk_jw w;
 
   sc->killed = true;
-  sk_event_begin (s->env->events, &w, name_of (s, i), "kill");
+  sk_event_begin (s->env->events, &w, sup_name_of (s, i), "kill");
   sk_jw_kv_string (&w, "reason", why);
-  sk_event_end (s->env->events, &w, "container %s %s: SIGKILL to its cgroup", name_of (s, i), why);
+  sk_event_end (s->env->events, &w, "container %s %s: SIGKILL to its cgroup", sup_name_of (s, i),
+                why);
   /* The whole cgroup: nothing of the container may linger. */
   if (sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
     {
@@ -372,9 +312,9 @@ send_stop (struct sup *s, size_t i, uint64_t now)
   struct sk_jw w;
 
   sc->stop_sent = true;
-  sc->kill_at = now + (uint64_t) s->task->containers[i].stop_timeout * 1000;
+  sc->kill_at = now + (uint64_t)s->task->containers[i].stop_timeout * 1000;
   signal_container (s, i, sc->c.stop_signal);
-  sk_event_begin (s->env->events, &w, name_of (s, i), "stop");
+  sk_event_begin (s->env->events, &w, sup_name_of (s, i), "stop");
   sk_jw_kv_string (&w, "signal", sigabbrev_np (sc->c.stop_signal));
   sk_jw_kv_uint (&w, "stopTimeout", s->task->containers[i].stop_timeout);
   sk_event_end (s->env->events, &w, NULL);
@@ -416,7 +356,7 @@ stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
   s->stopping = true;
   s->cause = cause;
   s->ended_by = by;
-  sk_event_begin (s->env->events, &w, by < s->n ? name_of (s, by) : NULL, "task-stopping");
+  sk_event_begin (s->env->events, &w, by < s->n ? sup_name_of (s, by) : NULL, "task-stopping");
   sk_jw_kv_string (&w, "stopCode", sk_stop_code (cause));
   sk_jw_kv_string (&w, "stoppedReason", sk_stopped_reason (cause));
   /* Only what the user cannot tell otherwise: a failed start already said
@@ -428,7 +368,7 @@ stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
     sk_event_end (s->env->events, &w, "--timeout reached: stopping the task");
   else if (say && by < s->n)
     sk_event_end (s->env->events, &w, "stopping the task (%s: %s)", sk_stop_code (cause),
-                  name_of (s, by));
+                  sup_name_of (s, by));
   else
     sk_event_end (s->env->events, &w, NULL);
   advance_stop (s, sk_monotonic_ms ());
@@ -436,8 +376,8 @@ stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
 
 /* ---- exits ----------------------------------------------------------------- */
 
-static void
-drain_logs (struct sup *s, size_t i)
+void
+sup_drain_logs (struct sup *s, size_t i)
 {
   struct sup_ctr *sc = &s->v[i];
 
@@ -451,7 +391,7 @@ drain_logs (struct sup *s, size_t i)
         unwatch_fd (s, fd);
         if (sk_log_sink_drain (sc->log, stream, sk_log_now ()) != 0)
           break;
-        watch_fd (s, fd, WATCH (stream == SK_LOG_STDOUT ? W_LOG_OUT : W_LOG_ERR, i));
+        sup_watch_fd (s, fd, WATCH (stream == SK_LOG_STDOUT ? W_LOG_OUT : W_LOG_ERR, i));
         break;
       }
 }
@@ -482,8 +422,8 @@ adopted_exit (struct sup *s, size_t i, siginfo_t *info)
   return false;
 }
 
-static void
-on_exit_of (struct sup *s, size_t i, uint64_t now)
+void
+sup_on_exit_of (struct sup *s, size_t i, uint64_t now)
 {
   struct sup_ctr *sc = &s->v[i];
   struct sk_restart_decision d;
@@ -498,8 +438,7 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   memset (&info, 0, sizeof info);
   if (sc->adopted)
     unknown = !adopted_exit (s, i, &info);
-  else if (waitid (P_PIDFD, (id_t) sc->c.pidfd, &info, WEXITED | WNOHANG) < 0
-           || info.si_pid == 0)
+  else if (waitid (P_PIDFD, (id_t)sc->c.pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
     return;
   if (sc->c.pidfd >= 0)
     {
@@ -515,7 +454,7 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
    * main one: they go with it. */
   if (s->sb.pidns >= 0 && sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
     sk_err_free (&err);
-  drain_logs (s, i);
+  sup_drain_logs (s, i);
 
   memset (&ev, 0, sizeof ev);
   ev.exit_known = !unknown;
@@ -532,9 +471,10 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   else if (oom_after > sc->c.oom_kills_before)
     sc->c.oom_killed = true;
   free (sc->c.reason);
-  sc->c.reason = sc->c.oom_killed ? xstrdup ("OutOfMemoryError: Container killed due to memory usage")
+  sc->c.reason = sc->c.oom_killed
+                     ? xstrdup ("OutOfMemoryError: Container killed due to memory usage")
                  : sc->unhealthy_kill ? xstrdup ("Container failed its health check")
-                 : unknown ? xstrdup (SK_EXIT_UNOBSERVED_REASON)
+                 : unknown            ? xstrdup (SK_EXIT_UNOBSERVED_REASON)
                                       : NULL;
   ev.oom = sc->c.oom_killed;
   ev.unhealthy = sc->unhealthy_kill;
@@ -543,7 +483,7 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   d = sk_restart_decide (&sc->policy, &sc->history, &ev, now, random_u64 ());
   sk_restart_history_record_decision (&sc->history, &d, now);
 
-  sk_event_begin (s->env->events, &w, name_of (s, i), "exit");
+  sk_event_begin (s->env->events, &w, sup_name_of (s, i), "exit");
   if (unknown)
     sk_jw_kv_string (&w, "exitCode", NULL);
   else
@@ -564,7 +504,7 @@ on_exit_of (struct sup *s, size_t i, uint64_t now)
   sk_jw_kv_string (&w, "why", d.reason);
   bool restarts = d.restart || sk_restart_policy_restarts_anything (&sc->policy);
   if (s->n > 1 || restarts || sc->c.oom_killed || sc->unhealthy_kill)
-    sk_event_end (s->env->events, &w, "container %s exited with %d%s%s%s", name_of (s, i),
+    sk_event_end (s->env->events, &w, "container %s exited with %d%s%s%s", sup_name_of (s, i),
                   sc->c.exit_code, sc->c.oom_killed ? " (OutOfMemoryError)" : "",
                   restarts ? ": " : "", restarts ? d.reason : "");
   else
@@ -603,10 +543,11 @@ on_probe_done (struct sup *s, size_t i, uint64_t now)
     return;
   ch = sk_health_on_result (&sc->health, &def->health_check, &r, now, s->st[i].started_ms);
   s->st[i].health = ch.status;
-  sc->next_probe_at = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
+  sc->next_probe_at
+      = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
   if (!ch.changed)
     return;
-  sk_event_begin (s->env->events, &w, name_of (s, i), "health");
+  sk_event_begin (s->env->events, &w, sup_name_of (s, i), "health");
   sk_jw_kv_string (&w, "status", sk_health_status_name (ch.status));
   sk_jw_kv_string (&w, "previous", sk_health_status_name (ch.previous));
   sk_jw_kv_int (&w, "exitCode", r.exit_code);
@@ -650,8 +591,8 @@ start_probe (struct sup *s, size_t i, uint64_t now)
     {
       /* A probe that cannot even start is a failed probe. */
       _cleanup_free_ char *text = sk_err_text (&err);
-      struct sk_probe_result r = { .start_ms = now, .exit_code = -1, .output = text,
-                                   .output_len = strlen (text) };
+      struct sk_probe_result r
+          = { .start_ms = now, .exit_code = -1, .output = text, .output_len = strlen (text) };
       struct sk_health_change ch
           = sk_health_on_result (&sc->health, &def->health_check, &r, now, s->st[i].started_ms);
       sk_err_free (&err);
@@ -660,8 +601,8 @@ start_probe (struct sup *s, size_t i, uint64_t now)
           = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
       return;
     }
-  watch_fd (s, sc->probe.pidfd, WATCH (W_PROBE_EXIT, i));
-  watch_fd (s, sc->probe.out_fd, WATCH (W_PROBE_OUT, i));
+  sup_watch_fd (s, sc->probe.pidfd, WATCH (W_PROBE_EXIT, i));
+  sup_watch_fd (s, sc->probe.out_fd, WATCH (W_PROBE_OUT, i));
 }
 
 /* ---- timers ---------------------------------------------------------------- */
@@ -720,8 +661,8 @@ arm_timer (struct sup *s, uint64_t deps_deadline)
   memset (&its, 0, sizeof its);
   if (at != 0)
     {
-      its.it_value.tv_sec = (time_t) (at / 1000);
-      its.it_value.tv_nsec = (long) (at % 1000) * 1000000L;
+      its.it_value.tv_sec = (time_t)(at / 1000);
+      its.it_value.tv_nsec = (long)(at % 1000) * 1000000L;
     }
   timerfd_settime (s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
@@ -733,10 +674,10 @@ on_signal (struct sup *s, uint64_t now)
 {
   struct signalfd_siginfo si;
 
-  while (read (s->env->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+  while (read (s->env->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
     {
       struct sk_jw w;
-      int sig = (int) si.ssi_signo;
+      int sig = (int)si.ssi_signo;
 
       sk_event_begin (s->env->events, &w, NULL, "signal");
       sk_jw_kv_string (&w, "signal", sigabbrev_np (sig));
@@ -774,213 +715,14 @@ all_stopped (const struct sup *s)
   return true;
 }
 
-/* ---- detached tasks: state for a supervisor that may be killed ----------- */
-
-/* Report the state: the caller writes it (state.json) whenever it changed,
- * so a resumed supervisor continues from the last decision. */
-static void
-observe (struct sup *s)
-{
-  struct sk_task_record *r = &s->rec;
-
-  if (s->env->req->observe == NULL)
-    return;
-  if (r->c == NULL)
-    {
-      r->c = xzalloc (s->n * sizeof *r->c);
-      r->n = s->n;
-    }
-  r->attempt = s->env->attempt;
-  r->stopping = s->stopping;
-  r->cause = (int) s->cause;
-  r->ended_by = s->ended_by < s->n ? (long) s->ended_by : -1;
-  r->signal = s->signal;
-  r->deadline_ms = s->env->deadline_ms;
-  for (size_t i = 0; i < s->n; i++)
-    {
-      struct sk_ctr_record *c = &r->c[i];
-      struct sup_ctr *sc = &s->v[i];
-      bool running = s->st[i].state == SK_RUN_RUNNING && !sc->backoff;
-
-      c->name = (char *) name_of (s, i);
-      c->state = (int) s->st[i].state;
-      c->ever_started = s->st[i].ever_started;
-      c->backoff = sc->backoff;
-      c->pid = running ? sc->c.pid : 0;
-      c->pid_start = running ? sc->pid_start : 0;
-      c->exit_known = s->st[i].exit_known;
-      c->exit_code = s->st[i].exit_code;
-      c->reason = sc->c.reason;
-      c->health = (int) s->st[i].health;
-      c->history = sc->history;
-      c->started_ms = s->st[i].started_ms;
-      c->restart_at_ms = sc->restart_at;
-      c->stop_sent = sc->stop_sent;
-      c->killed = sc->killed;
-      c->unhealthy_kill = sc->unhealthy_kill;
-      c->kill_at_ms = sc->kill_at;
-      c->started_at_ns = sc->started_at_ns;
-      c->stopped_at_ns = sc->stopped_at_ns;
-    }
-  s->env->req->observe (s->env->req->observe_ctx, r);
-}
-
-static const struct sk_ctr_record *
-resumed_record (const struct sup *s, size_t i)
-{
-  const struct sk_task_record *r = s->env->resume;
-
-  for (size_t k = 0; k < r->n; k++)
-    if (r->c[k].name != NULL && strcmp (r->c[k].name, name_of (s, i)) == 0)
-      return &r->c[k];
-  return NULL;
-}
-
-/* The task's shared namespaces are those its running containers are in. */
-static void
-rejoin_namespaces (struct sup *s, pid_t pid, uint64_t start)
-{
-  /* With --userns the user namespace too: the others belong to it. */
-  static const char *const names[] = { "net", "uts", "ipc", "user" };
-  int *slots[] = { &s->sb.netns, &s->sb.utsns, &s->sb.ipcns, &s->sb.userns };
-
-  for (size_t k = 0; k < SK_ARRAY_SIZE (names); k++)
-    {
-      if (*slots[k] < 0)
-        continue;
-      _cleanup_free_ char *path = xasprintf ("/proc/%d/ns/%s", (int) pid, names[k]);
-      int fd = open (path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        continue;
-      if (sk_proc_start_time (pid) != start)
-        {
-          close (fd);
-          return;
-        }
-      close (*slots[k]);
-      *slots[k] = fd;
-    }
-  for (size_t i = 0; i < s->n; i++)
-    {
-      s->v[i].c.spec.join_netns = s->sb.netns;
-      s->v[i].c.spec.join_utsns = s->sb.utsns;
-      s->v[i].c.spec.join_ipcns = s->sb.ipcns;
-      if (s->sb.has_userns)
-        s->v[i].c.spec.userns_fd = s->sb.userns;
-    }
-}
-
-static void
-reattach_logs (struct sup *s, size_t i)
-{
-  struct sup_ctr *sc = &s->v[i];
-  sk_err_t err = NULL;
-
-  for (int stream = SK_LOG_STDOUT; stream <= SK_LOG_STDERR; stream++)
-    {
-      int end = -1;
-      if (sk_log_sink_pipe (sc->log, stream, &end, &err) < 0)
-        {
-          sk_err_free (&err);
-          continue;
-        }
-      close (end);
-      if (fifo_swap (s, i, stream, NULL, &err) < 0)
-        sk_err_free (&err);
-      watch_fd (s, sk_log_fd (sc->log, stream),
-                WATCH (stream == SK_LOG_STDOUT ? W_LOG_OUT : W_LOG_ERR, i));
-    }
-}
-
-/* Continue from the state a killed supervisor left: running containers are
- * adopted by pid + start time + boot id (never by pid alone), pending
- * restarts, stop deadlines and health checks keep their recorded absolute
- * (monotonic) times, and exits that happened meanwhile are decided once. */
-static void
-resume (struct sup *s, uint64_t now)
-{
-  const struct sk_task_record *r = s->env->resume;
-  char boot[40];
-  bool same_boot;
-  struct sk_jw w;
-
-  if (r == NULL)
-    return;
-  sk_boot_id (boot);
-  same_boot = strcmp (boot, r->boot_id) == 0;
-  if (r->stopping)
-    {
-      s->stopping = true;
-      s->cause = (enum sk_stop_cause) r->cause;
-      s->ended_by = r->ended_by >= 0 && (size_t) r->ended_by < s->n ? (size_t) r->ended_by
-                                                                     : SIZE_MAX;
-      s->signal = r->signal;
-    }
-  for (size_t i = 0; i < s->n; i++)
-    {
-      const struct sk_ctr_record *c = resumed_record (s, i);
-      const struct sk_container *def = &s->task->containers[i];
-      struct sup_ctr *sc = &s->v[i];
-
-      if (c == NULL)
-        continue;
-      sc->history = c->history;
-      s->st[i].ever_started = c->ever_started;
-      s->st[i].started_ms = c->started_ms;
-      s->st[i].health = (enum sk_health_status) c->health;
-      sc->health.status = s->st[i].health;
-      sc->started_at_ns = c->started_at_ns;
-      sc->stopped_at_ns = c->stopped_at_ns;
-      free (sc->c.reason);
-      sc->c.reason = c->reason != NULL ? xstrdup (c->reason) : NULL;
-      s->st[i].state = (enum sk_run_state) c->state;
-      s->st[i].exit_known = c->exit_known;
-      s->st[i].exit_code = c->exit_code;
-      if (c->state != SK_RUN_RUNNING)
-        continue;
-      if (c->backoff)
-        {
-          sc->backoff = true;
-          sc->restart_at = c->restart_at_ms;
-          continue;
-        }
-      sc->stop_sent = c->stop_sent;
-      sc->killed = c->killed;
-      sc->unhealthy_kill = c->unhealthy_kill;
-      sc->kill_at = c->kill_at_ms;
-      sc->adopted = true;
-      sc->c.pid = c->pid;
-      sc->pid_start = c->pid_start;
-      sc->c.pidfd = same_boot ? sk_pidfd_open_verified (c->pid, c->pid_start) : -1;
-      if (sc->c.pidfd < 0)
-        continue;
-      rejoin_namespaces (s, c->pid, c->pid_start);
-      watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
-      reattach_logs (s, i);
-      if (def->health_check.present && !sc->stop_sent)
-        sc->next_probe_at = sk_health_next_probe_ms (&sc->health, &def->health_check,
-                                                     s->st[i].started_ms);
-      sk_event_begin (s->env->events, &w, name_of (s, i), "adopted");
-      sk_jw_kv_int (&w, "pid", c->pid);
-      sk_event_end (s->env->events, &w, NULL);
-    }
-  /* Exits nobody watched: decided now, once (the state is written before
-   * the next decision can happen). */
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].adopted && s->v[i].c.pidfd < 0)
-      {
-        on_exit_of (s, i, now);
-      }
-}
-
 static void
 loop (struct sup *s)
 {
   uint64_t deps_deadline = 0;
 
-  resume (s, sk_monotonic_ms ());
+  sup_resume (s, sk_monotonic_ms ());
   schedule (s, sk_monotonic_ms (), &deps_deadline);
-  observe (s);
+  sup_observe (s);
   while (!all_stopped (s))
     {
       struct epoll_event evs[16];
@@ -997,7 +739,7 @@ loop (struct sup *s)
             if (s->v[i].c.pidfd >= 0)
               {
                 kill_container (s, i, "lost its supervisor's event loop");
-                waitid (P_PIDFD, (id_t) s->v[i].c.pidfd, &(siginfo_t){ 0 }, WEXITED);
+                waitid (P_PIDFD, (id_t)s->v[i].c.pidfd, &(siginfo_t){ 0 }, WEXITED);
               }
           for (size_t i = 0; i < s->n; i++)
             s->st[i].state = SK_RUN_STOPPED;
@@ -1017,12 +759,12 @@ loop (struct sup *s)
               {
                 uint64_t expirations;
                 if (read (s->timerfd, &expirations, sizeof expirations) < 0)
-                  (void) 0;
+                  (void)0;
                 on_timers (s, now);
                 break;
               }
             case W_EXIT:
-              on_exit_of (s, i, now);
+              sup_on_exit_of (s, i, now);
               break;
             case W_LOG_OUT:
             case W_LOG_ERR:
@@ -1047,211 +789,9 @@ loop (struct sup *s)
             }
         }
       schedule (s, now, &deps_deadline);
-      observe (s);
+      sup_observe (s);
     }
-  observe (s);
-}
-
-/* ---- set-up and teardown --------------------------------------------------- */
-
-static int
-create_task_cgroup (struct sup *s, sk_err_t *err)
-{
-  struct sk_cgroup_limits lim;
-  _cleanup_free_ char *path = sk_task_cgroup_path (s->env->task_id, NULL);
-  sk_err_t ignored = NULL;
-
-  memset (&lim, 0, sizeof lim);
-  lim.swappiness = -1;
-  lim.memory_max = (uint64_t) s->task->memory * 1024 * 1024;
-  if (s->task->cpu != 0)
-    {
-      /* Task cpu is a hard quota: 1024 units = one CPU per period. */
-      lim.cpu_period_us = 100000;
-      lim.cpu_quota_us = (uint64_t) s->task->cpu * lim.cpu_period_us / 1024;
-      if (lim.cpu_quota_us < 1000)
-        lim.cpu_quota_us = 1000;
-    }
-  /* A resumed supervisor takes over the group its predecessor made. */
-  if (s->env->resume != NULL && sk_cgroup_open (path, &s->task_cgroup, &ignored) == 0)
-    return 0;
-  sk_err_free (&ignored);
-  return sk_cgroup_create (path, &lim, &s->task_cgroup, err);
-}
-
-static const char *
-task_hostname (const struct sup *s)
-{
-  for (size_t i = 0; i < s->n; i++)
-    if (s->task->containers[i].hostname != NULL)
-      return s->task->containers[i].hostname;
-  return s->env->task_id;
-}
-
-static int
-prepare (struct sup *s, sk_err_t *err)
-{
-  _cleanup_free_ char *log_dir = xasprintf ("%s/logs", s->env->task_path);
-
-  if (mkdir (log_dir, 0700) < 0 && errno != EEXIST)
-    return sk_err_set (err, errno, "mkdir `%s`", log_dir);
-  if (create_task_cgroup (s, err) < 0)
-    return -1;
-  if (sk_task_sandbox_create (s->task, task_hostname (s), &s->env->req->overrides, &s->sb, err)
-      < 0)
-    return -1;
-  s->ctx.task = s->task;
-  s->ctx.root = s->env->req->root;
-  s->ctx.task_id = s->env->task_id;
-  s->ctx.task_path = s->env->task_path;
-  s->ctx.cache_dir = s->env->cache_dir;
-  s->ctx.task_cgroup = s->task_cgroup;
-  /* Detached: containers outlive a killed supervisor (its monitor is
-   * their subreaper). */
-  s->ctx.die_with_parent = !s->env->req->detached;
-  s->ctx.adopt = s->env->resume != NULL;
-
-  for (size_t i = 0; i < s->n; i++)
-    {
-      struct sup_ctr *sc = &s->v[i];
-      const struct sk_container *def = &s->task->containers[i];
-      struct sk_diags diags = { 0 };
-      struct sk_log_opts lo = s->log_opts;
-
-      if (sk_restart_policy_from_container (def, &sc->policy, &diags) < 0)
-        {
-          sk_err_set (err, 0, "%s", diags.n > 0 ? diags.v[0].text : "invalid restart policy");
-          sk_diags_clear (&diags);
-          return sk_err_wrap (err, "container %s", def->name);
-        }
-      sk_diags_clear (&diags);
-      if (sk_log_opts_apply_config (&lo, &def->log_configuration, err) < 0
-          || sk_log_sink_open (log_dir, def->name, (unsigned) i, &lo, &sc->log, err) < 0)
-        return sk_err_wrap (err, "container %s: logs", def->name);
-      if (sk_ctr_prepare (&sc->c, &s->ctx, def, &s->env->req->overrides, err) < 0)
-        return sk_err_wrap (err, "container %s", def->name);
-      sc->prepared = true;
-      if (sk_ctr_userns_prepare (&sc->c, &s->ctx, &s->sb, err) < 0)
-        return sk_err_wrap (err, "container %s", def->name);
-      sc->c.spec.join_netns = s->sb.netns;
-      sc->c.spec.join_utsns = s->sb.utsns;
-      sc->c.spec.join_ipcns = s->sb.ipcns;
-      sc->c.spec.join_pidns = s->sb.pidns;
-      /* What the task shares is joined, not created. */
-      sc->c.spec.namespaces &= ~(CLONE_NEWNET | CLONE_NEWUTS);
-      if (s->sb.ipcns >= 0)
-        sc->c.spec.namespaces &= ~CLONE_NEWIPC;
-      if (s->sb.pidns >= 0)
-        sc->c.spec.namespaces &= ~CLONE_NEWPID;
-      sc->c.spec.hostname = NULL;
-      sk_probe_init (&sc->probe);
-    }
-  return 0;
-}
-
-static void
-teardown (struct sup *s)
-{
-  sk_err_t err = NULL;
-
-  for (size_t i = 0; i < s->n; i++)
-    {
-      struct sup_ctr *sc = &s->v[i];
-      sk_probe_abort (&sc->probe);
-      if (sc->c.pidfd >= 0)
-        {
-          /* Only on a set-up failure: nothing else leaves one running. */
-          if (sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
-            sk_err_free (&err);
-          syscall (SYS_pidfd_send_signal, sc->c.pidfd, SIGKILL, NULL, 0);
-          waitid (P_PIDFD, (id_t) sc->c.pidfd, &(siginfo_t){ 0 }, WEXITED);
-        }
-      if (sc->log != NULL)
-        {
-          drain_logs (s, i);
-          sk_log_sink_close (sc->log);
-          sc->log = NULL;
-        }
-      if (sc->prepared && sk_ctr_destroy (&sc->c, &err) < 0)
-        {
-          sk_err_wrap (&err, "container %s: cleanup", name_of (s, i));
-          sk_err_print (&err);
-          sk_err_free (&err);
-        }
-      sk_ctr_clear (&sc->c);
-      sk_restart_policy_x_clear (&sc->policy);
-    }
-  sk_sandbox_destroy (&s->sb);
-  if (s->task_cgroup != NULL)
-    {
-      if (sk_cgroup_destroy (s->task_cgroup, &err) < 0)
-        {
-          sk_err_print (&err);
-          sk_err_free (&err);
-        }
-      sk_cgroup_free (s->task_cgroup);
-      s->task_cgroup = NULL;
-    }
-  if (s->timerfd >= 0)
-    close (s->timerfd);
-  if (s->epfd >= 0)
-    close (s->epfd);
-  free (s->v);
-  free (s->st);
-  free (s->rec.c);
-}
-
-static void
-fill_outcome (const struct sup *s, struct sk_attempt_outcome *out)
-{
-  memset (out, 0, sizeof *out);
-  out->cause = s->cause;
-  snprintf (out->stopped_reason, sizeof out->stopped_reason, "%s", sk_stopped_reason (s->cause));
-  if (s->ended_by < s->n && s->v[s->ended_by].c.reason != NULL)
-    snprintf (out->container_reason, sizeof out->container_reason, "%s",
-              s->v[s->ended_by].c.reason);
-  switch (s->cause)
-    {
-    case SK_STOP_TIMEOUT:
-      out->exit_code = 124;
-      out->timed_out = true;
-      break;
-    case SK_STOP_USER_INITIATED:
-      out->exit_code = 128 + s->signal;
-      out->interrupted = true;
-      out->signal = s->signal;
-      break;
-    case SK_STOP_FAILED_TO_START:
-      out->exit_code = 125;
-      if (s->ended_by < s->n && s->st[s->ended_by].exit_known
-          && (s->st[s->ended_by].exit_code == 126 || s->st[s->ended_by].exit_code == 127))
-        out->exit_code = s->st[s->ended_by].exit_code;
-      break;
-    case SK_STOP_UNHEALTHY:
-      out->has_container_exit = true;
-      out->exit_code = s->st[s->ended_by].exit_code != 0 ? s->st[s->ended_by].exit_code : 1;
-      break;
-    case SK_STOP_ESSENTIAL_EXITED:
-    default:
-      out->has_container_exit = true;
-      out->exit_code = s->ended_by < s->n ? s->st[s->ended_by].exit_code : 0;
-      break;
-    }
-  out->exit_known = true;
-  if (out->has_container_exit && s->ended_by < s->n && !s->st[s->ended_by].exit_known)
-    {
-      /* Never an invented code: say that nobody could see it. */
-      out->exit_known = false;
-      snprintf (out->stopped_reason, sizeof out->stopped_reason,
-                "%s (its exit code could not be observed)", sk_stopped_reason (s->cause));
-    }
-  if (s->signal != 0 && s->cause != SK_STOP_USER_INITIATED)
-    {
-      /* Interrupted while stopping for another reason. */
-      out->exit_code = 128 + s->signal;
-      out->interrupted = true;
-      out->signal = s->signal;
-    }
+  sup_observe (s);
 }
 
 int
@@ -1289,14 +829,14 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
       sk_err_set (err, errno, "epoll/timerfd");
       goto out;
     }
-  watch_fd (&s, env->sigfd, WATCH (W_SIGNAL, 0));
-  watch_fd (&s, s.timerfd, WATCH (W_TIMER, 0));
+  sup_watch_fd (&s, env->sigfd, WATCH (W_SIGNAL, 0));
+  sup_watch_fd (&s, s.timerfd, WATCH (W_TIMER, 0));
 
-  if (prepare (&s, err) < 0)
+  if (sup_prepare (&s, err) < 0)
     goto out;
   loop (&s);
-  fill_outcome (&s, out);
-  sk_event_begin (env->events, &w, s.ended_by < s.n ? name_of (&s, s.ended_by) : NULL,
+  sup_fill_outcome (&s, out);
+  sk_event_begin (env->events, &w, s.ended_by < s.n ? sup_name_of (&s, s.ended_by) : NULL,
                   "task-stopped");
   sk_jw_kv_string (&w, "stopCode", sk_stop_code (s.cause));
   sk_jw_kv_string (&w, "stoppedReason", out->stopped_reason);
@@ -1306,7 +846,7 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
   for (size_t i = 0; i < s.n; i++)
     {
       sk_jw_begin_object (&w);
-      sk_jw_kv_string (&w, "name", name_of (&s, i));
+      sk_jw_kv_string (&w, "name", sup_name_of (&s, i));
       if (s.st[i].exit_known)
         sk_jw_kv_int (&w, "exitCode", s.st[i].exit_code);
       else
@@ -1320,6 +860,6 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
   sk_event_end (env->events, &w, NULL);
   ret = 0;
 out:
-  teardown (&s);
+  sup_teardown (&s);
   return ret;
 }
