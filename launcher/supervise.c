@@ -531,16 +531,14 @@ sup_on_exit_of (struct sup *s, size_t i, uint64_t now)
 /* ---- health ---------------------------------------------------------------- */
 
 static void
-on_probe_done (struct sup *s, size_t i, uint64_t now)
+apply_probe_result (struct sup *s, size_t i, const struct sk_probe_result *pr, uint64_t now)
 {
   struct sup_ctr *sc = &s->v[i];
   const struct sk_container *def = &s->task->containers[i];
-  struct sk_probe_result r;
+  struct sk_probe_result r = *pr;
   struct sk_health_change ch;
   struct sk_jw w;
 
-  if (!sk_probe_finish (&sc->probe, now, &r))
-    return;
   ch = sk_health_on_result (&sc->health, &def->health_check, &r, now, s->st[i].started_ms);
   s->st[i].health = ch.status;
   sc->next_probe_at
@@ -580,6 +578,15 @@ on_probe_done (struct sup *s, size_t i, uint64_t now)
 }
 
 static void
+on_probe_done (struct sup *s, size_t i, uint64_t now)
+{
+  struct sk_probe_result r;
+
+  if (sk_probe_finish (&s->v[i].probe, now, &r))
+    apply_probe_result (s, i, &r, now);
+}
+
+static void
 start_probe (struct sup *s, size_t i, uint64_t now)
 {
   struct sup_ctr *sc = &s->v[i];
@@ -589,16 +596,13 @@ start_probe (struct sup *s, size_t i, uint64_t now)
   sc->next_probe_at = 0;
   if (sk_probe_start (&sc->probe, &sc->c, &def->health_check, now, &err) < 0)
     {
-      /* A probe that cannot even start is a failed probe. */
+      /* A probe that cannot even start is a failed probe, with the same
+       * events and the same onUnhealthy handling as any other. */
       _cleanup_free_ char *text = sk_err_text (&err);
       struct sk_probe_result r
           = { .start_ms = now, .exit_code = -1, .output = text, .output_len = strlen (text) };
-      struct sk_health_change ch
-          = sk_health_on_result (&sc->health, &def->health_check, &r, now, s->st[i].started_ms);
       sk_err_free (&err);
-      s->st[i].health = ch.status;
-      sc->next_probe_at
-          = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
+      apply_probe_result (s, i, &r, now);
       return;
     }
   sup_watch_fd (s, sc->probe.pidfd, WATCH (W_PROBE_EXIT, i));
