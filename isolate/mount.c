@@ -77,7 +77,8 @@ mount_set_attrs (int fd, const char *shown, bool rdonly, bool harden, int phase,
                  struct sk_child_fail *f)
 {
   struct mount_attr attr = {
-    .attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | (harden ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0),
+    .attr_set
+    = (rdonly ? MOUNT_ATTR_RDONLY : 0) | (harden ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0),
   };
   char fd_path[SK_SAFE_FD_PATH_MAX];
   unsigned long flags;

@@ -54,8 +54,8 @@ struct sk_mount_plan
    * layers (isolate/userns.h) and the child attaches it. */
   bool root_premounted;
 
-  bool own_netns;       /* fresh sysfs when true, read-only bind of /sys otherwise */
-  bool privileged;      /* no masked paths, /sys writable, host devices */
+  bool own_netns;        /* fresh sysfs when true, read-only bind of /sys otherwise */
+  bool privileged;       /* no masked paths, /sys writable, host devices */
   uint32_t shm_size_mib; /* /dev/shm size, default 64 */
 
   size_t n_binds;
@@ -77,8 +77,8 @@ int sk_rootfs_prepare_layers (struct sk_mount_plan *plan, const char *const *low
                               const char *state_dir, bool readonly_root, sk_err_t *err);
 
 /* Parse ECS tmpfs mountOptions into flags + data. */
-int sk_tmpfs_options (const char *const *options, size_t n, uint32_t size_mib,
-                      unsigned long *flags, char **data, sk_err_t *err);
+int sk_tmpfs_options (const char *const *options, size_t n, uint32_t size_mib, unsigned long *flags,
+                      char **data, sk_err_t *err);
 
 /* Child, in its new mount namespace: propagation private, rootfs, /proc,
  * /dev, /sys, volumes, tmpfs, devices, masked and read-only paths, then

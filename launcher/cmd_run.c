@@ -18,47 +18,48 @@
 static void
 run_help (FILE *out)
 {
-  fprintf (out,
-           "Usage: skiff run [OPTIONS] FILE [-- COMMAND [ARG...]]\n"
-           "\n"
-           "Run the task definition FILE in the foreground. Container output goes to this\n"
-           "terminal; skiff exits with the essential container's exit code.\n"
-           "\n"
-           "Options:\n"
-           "  -e, --env KEY=VALUE      set an environment variable (last wins; repeatable)\n"
-           "      --secret NAME=VALUE  value of the task's secret NAME (else $SKIFF_SECRET_NAME)\n"
-           "  -c, --container NAME     the container `-- COMMAND` replaces the command of\n"
-           "                           (default: the only container)\n"
-           "      --timeout DURATION   stop the task after DURATION (e.g. 90s, 5m, 1h30m);\n"
-           "                           exit code 124\n"
-           "      --pids-limit N       maximum processes per container (default 4096)\n"
-           "      --init               run skiff's init as pid 1 (initProcessEnabled)\n"
-           "      --userns             run the task in its own user namespace: container\n"
-           "                           ids 0-65535 are host ids from /etc/subuid, else\n"
-           "                           100000-165535 (also SKIFF_USERNS=1)\n"
-           "      --userns-base N      with --userns: host id of the container's root\n"
-           "      --retry N            run the task again up to N times when it fails\n"
-           "      --retry-on RULE      Batch evaluateOnExit rule, e.g. 'exitCode=1*:RETRY',\n"
-           "                           'reason=OutOfMemory*:EXIT' (repeatable, first match wins;\n"
-           "                           no match retries)\n"
-           "      --prefix, --no-prefix  prefix each output line with `name | ` (default:\n"
-           "                           only when the task has several containers)\n"
-           "  -q, --quiet              no supervisor event lines on stderr\n"
-           "      --events-file FILE   append every supervisor decision as JSON lines\n"
-           "      --result-file FILE   write the stopped task (stopCode, reason, exit code) as JSON\n"
-           "      --allow-unknown-keys unknown task definition keys are warnings, not errors\n"
-           "      --pull POLICY        registry images: missing (default), always or never\n"
-           "      --insecure-registry HOST  plain HTTP for the registry HOST[:PORT]\n"
-           "  -d, --detach             run in the background; print the task id and exit\n"
-           "                           (then: skiff ps, logs, stop, wait, ...; docs/cli.md)\n"
-           "      --name NAME          a name for the detached task, usable as its id\n"
-           "  -h, --help               this text\n"
-           "\n"
-           "Ctrl-C or SIGTERM stops the task: SIGTERM to each container, SIGKILL to its cgroup\n"
-           "after its stopTimeout (default 30 s); a second Ctrl-C kills at once.\n"
-           "Exit codes: the container's, 128+n if signal n killed it, 124 timeout, 125 skiff\n"
-           "could not set up the task, 126 cannot execute, 127 command not found,\n"
-           "130/143 stopped by SIGINT/SIGTERM.\n");
+  fprintf (
+      out,
+      "Usage: skiff run [OPTIONS] FILE [-- COMMAND [ARG...]]\n"
+      "\n"
+      "Run the task definition FILE in the foreground. Container output goes to this\n"
+      "terminal; skiff exits with the essential container's exit code.\n"
+      "\n"
+      "Options:\n"
+      "  -e, --env KEY=VALUE      set an environment variable (last wins; repeatable)\n"
+      "      --secret NAME=VALUE  value of the task's secret NAME (else $SKIFF_SECRET_NAME)\n"
+      "  -c, --container NAME     the container `-- COMMAND` replaces the command of\n"
+      "                           (default: the only container)\n"
+      "      --timeout DURATION   stop the task after DURATION (e.g. 90s, 5m, 1h30m);\n"
+      "                           exit code 124\n"
+      "      --pids-limit N       maximum processes per container (default 4096)\n"
+      "      --init               run skiff's init as pid 1 (initProcessEnabled)\n"
+      "      --userns             run the task in its own user namespace: container\n"
+      "                           ids 0-65535 are host ids from /etc/subuid, else\n"
+      "                           100000-165535 (also SKIFF_USERNS=1)\n"
+      "      --userns-base N      with --userns: host id of the container's root\n"
+      "      --retry N            run the task again up to N times when it fails\n"
+      "      --retry-on RULE      Batch evaluateOnExit rule, e.g. 'exitCode=1*:RETRY',\n"
+      "                           'reason=OutOfMemory*:EXIT' (repeatable, first match wins;\n"
+      "                           no match retries)\n"
+      "      --prefix, --no-prefix  prefix each output line with `name | ` (default:\n"
+      "                           only when the task has several containers)\n"
+      "  -q, --quiet              no supervisor event lines on stderr\n"
+      "      --events-file FILE   append every supervisor decision as JSON lines\n"
+      "      --result-file FILE   write the stopped task (stopCode, reason, exit code) as JSON\n"
+      "      --allow-unknown-keys unknown task definition keys are warnings, not errors\n"
+      "      --pull POLICY        registry images: missing (default), always or never\n"
+      "      --insecure-registry HOST  plain HTTP for the registry HOST[:PORT]\n"
+      "  -d, --detach             run in the background; print the task id and exit\n"
+      "                           (then: skiff ps, logs, stop, wait, ...; docs/cli.md)\n"
+      "      --name NAME          a name for the detached task, usable as its id\n"
+      "  -h, --help               this text\n"
+      "\n"
+      "Ctrl-C or SIGTERM stops the task: SIGTERM to each container, SIGKILL to its cgroup\n"
+      "after its stopTimeout (default 30 s); a second Ctrl-C kills at once.\n"
+      "Exit codes: the container's, 128+n if signal n killed it, 124 timeout, 125 skiff\n"
+      "could not set up the task, 126 cannot execute, 127 command not found,\n"
+      "130/143 stopped by SIGINT/SIGTERM.\n");
 }
 
 /* "90", "90s", "1500ms", "5m", "1h30m" -> milliseconds. */
@@ -76,7 +77,7 @@ parse_duration_ms (const char *text, uint64_t *out)
       unsigned long long n;
       uint64_t unit;
 
-      if (!isdigit ((unsigned char) *p))
+      if (!isdigit ((unsigned char)*p))
         return -1;
       errno = 0;
       n = strtoull (p, &end, 10);
@@ -105,7 +106,7 @@ static void
 push (char ***list, size_t *n, const char *value)
 {
   *list = xreallocarray (*list, *n + 2, sizeof **list);
-  (*list)[(*n)++] = (char *) value;
+  (*list)[(*n)++] = (char *)value;
   (*list)[*n] = NULL;
 }
 
@@ -176,7 +177,7 @@ cmd_run (struct sk_global *g, int argc, char **argv)
             if (sk_pull_policy_parse (optarg, &policy) < 0)
               return sk_usage_error ("run", "--pull expects always, missing or never, got '%s'",
                                      optarg);
-            req.overrides.pull_policy = (int) policy;
+            req.overrides.pull_policy = (int)policy;
             break;
           }
         case 'K':
@@ -184,8 +185,8 @@ cmd_run (struct sk_global *g, int argc, char **argv)
           break;
         case 'T':
           if (parse_duration_ms (optarg, &req.timeout_ms) < 0)
-            return sk_usage_error ("run", "--timeout expects a duration such as 30s, 5m or 1h30m, got '%s'",
-                                   optarg);
+            return sk_usage_error (
+                "run", "--timeout expects a duration such as 30s, 5m or 1h30m, got '%s'", optarg);
           break;
         case 'P':
           {
@@ -193,8 +194,8 @@ cmd_run (struct sk_global *g, int argc, char **argv)
             errno = 0;
             long long n = strtoll (optarg, &end, 10);
             if (errno != 0 || *end != '\0' || n < 1 || n > 4194304)
-              return sk_usage_error ("run", "--pids-limit expects a number from 1 to 4194304, got '%s'",
-                                     optarg);
+              return sk_usage_error (
+                  "run", "--pids-limit expects a number from 1 to 4194304, got '%s'", optarg);
             req.overrides.pids_limit = n;
             break;
           }
@@ -210,7 +211,8 @@ cmd_run (struct sk_global *g, int argc, char **argv)
             errno = 0;
             long long n = strtoll (optarg, &end, 10);
             if (errno != 0 || *end != '\0' || n < 1 || n > (long long)(UINT32_MAX - SK_USERNS_SIZE))
-              return sk_usage_error ("run", "--userns-base expects a host id from 1 to %lu, got '%s'",
+              return sk_usage_error ("run",
+                                     "--userns-base expects a host id from 1 to %lu, got '%s'",
                                      (unsigned long)(UINT32_MAX - SK_USERNS_SIZE), optarg);
             req.overrides.userns_base = n;
             req.overrides.userns = true;

@@ -67,9 +67,9 @@ build_argv (struct sk_ctr *c, const struct sk_run_overrides *ov, sk_err_t *err)
   const struct sk_container *d = c->def;
   _cleanup_strv_ char **entry = NULL;
   _cleanup_strv_ char **cmd = NULL;
-  bool overridden = ov->command != NULL
-                    && (ov->command_container == NULL
-                        || strcmp (ov->command_container, d->name) == 0);
+  bool overridden
+      = ov->command != NULL
+        && (ov->command_container == NULL || strcmp (ov->command_container, d->name) == 0);
 
   if (d->has_entry_point)
     entry = strv_from_model (&d->entry_point);
@@ -110,8 +110,8 @@ build_rlimits (struct sk_ctr *c, sk_err_t *err)
       rl->limit.rlim_max = d->ulimits[i].hard;
       if (rl->limit.rlim_cur > rl->limit.rlim_max)
         return sk_err_set (err, 0, "ulimit `%s`: soft limit %llu above hard limit %llu", rl->name,
-                           (unsigned long long) rl->limit.rlim_cur,
-                           (unsigned long long) rl->limit.rlim_max);
+                           (unsigned long long)rl->limit.rlim_cur,
+                           (unsigned long long)rl->limit.rlim_max);
       if (rl->resource == RLIMIT_CORE)
         has_core = true;
     }
@@ -152,14 +152,14 @@ create_cgroup (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_ru
 
   memset (&lim, 0, sizeof lim);
   lim.swappiness = -1;
-  lim.memory_max = (uint64_t) d->memory * MIB;
-  lim.memory_low = (uint64_t) d->memory_reservation * MIB;
+  lim.memory_max = (uint64_t)d->memory * MIB;
+  lim.memory_low = (uint64_t)d->memory_reservation * MIB;
   if (d->has_max_swap)
     {
       lim.has_swap_max = true;
-      lim.swap_max = (uint64_t) d->max_swap * MIB;
+      lim.swap_max = (uint64_t)d->max_swap * MIB;
       if (d->has_swappiness)
-        lim.swappiness = (int) d->swappiness;
+        lim.swappiness = (int)d->swappiness;
     }
   else if (d->memory != 0)
     {
@@ -211,7 +211,8 @@ prepare_volume_source (const struct sk_task_ctx *t, const struct sk_volume *v, c
       {
         _cleanup_free_ char *vols = xasprintf ("%s/volumes", t->task_path);
         *out = xasprintf ("%s/%s", vols, v->name);
-        if ((mkdir (vols, 0755) < 0 && errno != EEXIST) || (mkdir (*out, 0755) < 0 && errno != EEXIST))
+        if ((mkdir (vols, 0755) < 0 && errno != EEXIST)
+            || (mkdir (*out, 0755) < 0 && errno != EEXIST))
           return sk_err_set (err, errno, "volume `%s`: create `%s`", v->name, *out);
         return 0;
       }
@@ -219,7 +220,8 @@ prepare_volume_source (const struct sk_task_ctx *t, const struct sk_volume *v, c
       {
         _cleanup_free_ char *vols = xasprintf ("%s/volumes", t->root);
         *out = xasprintf ("%s/%s", vols, v->name);
-        if ((mkdir (vols, 0700) < 0 && errno != EEXIST) || (mkdir (*out, 0755) < 0 && errno != EEXIST))
+        if ((mkdir (vols, 0700) < 0 && errno != EEXIST)
+            || (mkdir (*out, 0755) < 0 && errno != EEXIST))
           return sk_err_set (err, errno, "volume `%s`: create `%s`", v->name, *out);
         return 0;
       }
@@ -248,8 +250,8 @@ add_mount_points (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk
           free (source);
           return -1;
         }
-      c->mounts.binds = xreallocarray (c->mounts.binds, c->mounts.n_binds + 1,
-                                       sizeof *c->mounts.binds);
+      c->mounts.binds
+          = xreallocarray (c->mounts.binds, c->mounts.n_binds + 1, sizeof *c->mounts.binds);
       b = &c->mounts.binds[c->mounts.n_binds++];
       b->source = source;
       b->dest = xstrdup (mp->container_path);
@@ -264,9 +266,9 @@ add_mount_points (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk
 static void
 add_host_devices (struct sk_mount_plan *plan, const char *dir, int depth)
 {
-  static const char *const skip[] = { "pts", "shm", "mqueue", "console", "ptmx", "tty",
-                                      "null", "zero", "full", "random", "urandom", "core",
-                                      "fd", "stdin", "stdout", "stderr" };
+  static const char *const skip[]
+      = { "pts",  "shm",    "mqueue",  "console", "ptmx", "tty",   "null",   "zero",
+          "full", "random", "urandom", "core",    "fd",   "stdin", "stdout", "stderr" };
   DIR *d = opendir (dir);
   struct dirent *de;
 
@@ -309,8 +311,8 @@ build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, sk_err_t *err)
 
   if (c->image.lowers != NULL)
     {
-      if (sk_rootfs_prepare_layers (&c->mounts, (const char *const *) c->image.lowers,
-                                    c->state_dir, d->readonly_root_filesystem, err)
+      if (sk_rootfs_prepare_layers (&c->mounts, (const char *const *)c->image.lowers, c->state_dir,
+                                    d->readonly_root_filesystem, err)
           < 0)
         return -1;
     }
@@ -339,7 +341,7 @@ build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, sk_err_t *err)
   for (size_t i = 0; i < d->n_tmpfs; i++)
     {
       struct sk_tmpfs_mount *tm = &c->mounts.tmpfs[c->mounts.n_tmpfs];
-      if (sk_tmpfs_options ((const char *const *) d->tmpfs[i].mount_options.v,
+      if (sk_tmpfs_options ((const char *const *)d->tmpfs[i].mount_options.v,
                             d->tmpfs[i].mount_options.n, d->tmpfs[i].size, &tm->flags, &tm->data,
                             err)
           < 0)
@@ -385,8 +387,8 @@ resolve_creds (struct sk_ctr *c, sk_err_t *err)
   if (sk_user_resolve (rootfd, d->user != NULL ? d->user : c->image.user, &c->creds, &c->home, err)
       < 0)
     return -1;
-  if (sk_caps_resolve ((const char *const *) d->cap_add.v, d->cap_add.n,
-                       (const char *const *) d->cap_drop.v, d->cap_drop.n, d->privileged, &caps,
+  if (sk_caps_resolve ((const char *const *)d->cap_add.v, d->cap_add.n,
+                       (const char *const *)d->cap_drop.v, d->cap_drop.n, d->privileged, &caps,
                        &warning, err)
       < 0)
     return -1;
@@ -411,7 +413,7 @@ sk_ctr_prepare (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_c
   {
     struct sk_image_opts io = {
       .root = t->root,
-      .policy = (enum sk_pull_policy) ov->pull_policy,
+      .policy = (enum sk_pull_policy)ov->pull_policy,
       .cpu_arch = t->task->cpu_architecture,
     };
     int image_signal;

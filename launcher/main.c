@@ -40,12 +40,11 @@ static const struct command commands[] = {
 static void
 print_help (FILE *out)
 {
-  fprintf (out,
-           "Usage: skiff [--root DIR] [--debug] COMMAND [OPTIONS] [ARGS]\n"
-           "\n"
-           "Run ECS task definitions as isolated containers on this host, with no daemon.\n"
-           "\n"
-           "Commands:\n");
+  fprintf (out, "Usage: skiff [--root DIR] [--debug] COMMAND [OPTIONS] [ARGS]\n"
+                "\n"
+                "Run ECS task definitions as isolated containers on this host, with no daemon.\n"
+                "\n"
+                "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (commands[i].summary != NULL)
       fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -106,8 +105,9 @@ main (int argc, char **argv)
           break;
         case 'C':
           if (optarg[0] == '\0' || optarg[0] == '/' || strstr (optarg, "..") != NULL)
-            return sk_usage_error (NULL, "--cgroup-parent must be a relative cgroup path without "
-                                         "'..', got '%s'",
+            return sk_usage_error (NULL,
+                                   "--cgroup-parent must be a relative cgroup path without "
+                                   "'..', got '%s'",
                                    optarg);
           setenv ("SKIFF_CGROUP_PARENT", optarg, 1);
           break;

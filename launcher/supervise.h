@@ -25,7 +25,7 @@ struct sk_attempt_outcome
   bool timed_out;
   bool interrupted; /* a signal stopped it */
   int signal;       /* that signal */
-  bool exit_known; /* false: the deciding exit could not be observed */
+  bool exit_known;  /* false: the deciding exit could not be observed */
 };
 
 struct sk_attempt_env
