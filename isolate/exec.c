@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "cgroup.h"
 #include "seccomp.h"
+#include "spawn.h"
 #include "sync.h"
 #include "util.h"
 
@@ -152,34 +153,6 @@ child_fds_setup (const struct sk_exec_spec *s, int sock, struct child_fds *fds,
 }
 
 static int
-child_wait_go (int sock, struct sk_child_fail *f)
-{
-  struct sk_sync_msg m;
-  int r = sk_sync_recv (sock, &m);
-
-  if (r < 0)
-    return sk_child_fail (f, SK_PHASE_SYNC, errno, "read the sync socket");
-  if (r == 0 || m.type != SK_SYNC_GO)
-    /* The parent died or gave up on us: nothing left to do. */
-    _exit (SK_EXEC_SETUP_FAILED);
-  return 0;
-}
-
-static void
-child_reset_signals (void)
-{
-  sigset_t none;
-
-  /* The supervisor blocks signals for its signalfd: a probe must start with
-   * default dispositions and an empty mask, as from a shell. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
-static int
 child_join (const struct sk_exec_spec *s, int flags, int target, struct sk_child_fail *f)
 {
   char names[64];
@@ -234,7 +207,7 @@ child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_secc
   sock = *sockp = fds.sock;
 
   /* GO: we are in the container's cgroup, with its limits. */
-  if (child_wait_go (sock, f) < 0)
+  if (sk_spawn_child_wait_for (sock, SK_SYNC_GO, f) < 0)
     return -1;
 
   if (child_join (s, flags, fds.target, f) < 0)
@@ -263,7 +236,7 @@ child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_secc
   /* Changing the effective ids cleared the death signal: set it again, the
    * probe must not outlive the supervisor. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  child_reset_signals ();
+  sk_spawn_child_reset_signals ();
 
   /* Seccomp last: after it only send and execve run. */
   if (prog->filter != NULL && sk_seccomp_load_in_child (prog, f) < 0)
@@ -409,91 +382,6 @@ clone_in_pidns (const struct sk_exec_spec *s, int flags, int *pidfd, bool *in_cg
   return pid;
 }
 
-static int
-parent_prepare (const struct sk_exec_spec *s, pid_t pid, bool in_cgroup, sk_err_t *err)
-{
-  if (s->cgroup != NULL && !in_cgroup && sk_cgroup_attach (s->cgroup, pid, err) < 0)
-    return -1;
-
-  for (size_t i = 0; i < s->n_rlimits; i++)
-    {
-      const struct sk_rlimit *rl = &s->rlimits[i];
-      if (prlimit (pid, rl->resource, &rl->limit, NULL) < 0)
-        return sk_err_set (err, errno, "ulimit `%s`: prlimit soft %llu hard %llu", rl->name,
-                           (unsigned long long)rl->limit.rlim_cur,
-                           (unsigned long long)rl->limit.rlim_max);
-    }
-
-  if (s->oom_score_adj != 0)
-    {
-      char path[64], value[16];
-      int len;
-      _cleanup_close_ int fd = -1;
-
-      snprintf (path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
-      len = snprintf (value, sizeof value, "%d", s->oom_score_adj);
-      fd = open (path, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write (fd, value, (size_t)len) != len)
-        return sk_err_set (err, errno, "write `%s` = %s", path, value);
-    }
-  return 0;
-}
-
-/* Wait for EXECING then end of file (the command runs), an ERROR record, or
- * the child's death. */
-static int
-parent_follow (int sock, sk_err_t *err)
-{
-  bool execing = false;
-
-  for (;;)
-    {
-      struct pollfd pfd = { .fd = sock, .events = POLLIN };
-      struct sk_sync_msg m;
-      int r = poll (&pfd, 1, SK_EXEC_SETUP_TIMEOUT_MS);
-
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        return sk_err_set (err, errno, "poll the sync socket");
-      if (r == 0)
-        return sk_err_set (err, ETIMEDOUT, "joining the container did not finish within %d s",
-                           SK_EXEC_SETUP_TIMEOUT_MS / 1000);
-      r = sk_sync_recv (sock, &m);
-      if (r < 0)
-        return sk_err_set (err, errno, "read the sync socket");
-      if (r == 0)
-        return execing ? 0 : sk_err_set (err, 0, "setup failed: the process died before exec");
-      if (m.type == SK_SYNC_EXECING)
-        execing = true;
-      else if (m.type == SK_SYNC_ERROR)
-        {
-          if (m.phase == SK_PHASE_EXEC)
-            {
-              sk_err_set (err, m.err, "cannot start: %s", m.text);
-              sk_err_set_exitcode (err, m.err == ENOENT ? 127 : 126);
-            }
-          else if (m.phase == SK_PHASE_NONE)
-            sk_err_set (err, m.err, "setup failed at join: %s", m.text);
-          else
-            sk_err_set (err, m.err, "setup failed at %s: %s", sk_phase_name (m.phase), m.text);
-          return -1;
-        }
-      else
-        return sk_err_set (err, EPROTO, "unexpected record %u on the sync socket", m.type);
-    }
-}
-
-static void
-kill_and_reap (int pidfd)
-{
-  siginfo_t info;
-
-  syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  while (waitid (P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR)
-    ;
-}
-
 int
 sk_exec_spawn (const struct sk_exec_spec *s, pid_t *pid_out, int *pidfd_out, sk_err_t *err)
 {
@@ -525,20 +413,22 @@ sk_exec_spawn (const struct sk_exec_spec *s, pid_t *pid_out, int *pidfd_out, sk_
     child_main (s, flags, socks[1]);
   close (socks[1]);
 
-  if (parent_prepare (s, pid, in_cgroup, err) < 0)
+  if (sk_spawn_prepare_from_parent (pid, s->cgroup, in_cgroup, s->rlimits, s->n_rlimits,
+                                    s->oom_score_adj, err)
+      < 0)
     {
-      kill_and_reap (pidfd);
+      sk_spawn_kill_and_reap (pidfd);
       return -1;
     }
   if (sk_sync_send (parent_sock, SK_SYNC_GO, NULL) < 0)
     {
       sk_err_set (err, errno, "send go");
-      kill_and_reap (pidfd);
+      sk_spawn_kill_and_reap (pidfd);
       return -1;
     }
-  if (parent_follow (parent_sock, err) < 0)
+  if (sk_spawn_follow (parent_sock, SK_EXEC_SETUP_TIMEOUT_MS, "joining the container", err) < 0)
     {
-      kill_and_reap (pidfd);
+      sk_spawn_kill_and_reap (pidfd);
       return -1;
     }
   *pid_out = pid;

@@ -11,6 +11,7 @@
 #include "init.h"
 #include "net.h"
 #include "seccomp.h"
+#include "spawn.h"
 #include "sync.h"
 #include "userns.h"
 #include "util.h"
@@ -39,10 +40,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* Exit status of a child whose set-up failed or whose parent went away; the
- * parent reports the record it sent, never this number. */
+/* Exit status of a child whose set-up failed; the parent reports the
+ * record it sent, never this number. */
 #define SK_CHILD_SETUP_FAILED 125
-#define SK_CHILD_ABANDONED 125
 
 /* How long the parent waits for the child to finish its set-up. */
 #define SK_SETUP_TIMEOUT_MS 30000
@@ -69,20 +69,6 @@ child_enter_userns (const struct sk_launch_spec *s, int root_fd, struct sk_child
       close (root_fd);
     }
   return sk_userns_become_root_in_child (f);
-}
-
-static int
-child_wait_for (int sock, int expected, struct sk_child_fail *f)
-{
-  struct sk_sync_msg m;
-  int r = sk_sync_recv (sock, &m);
-
-  if (r < 0)
-    return sk_child_fail (f, SK_PHASE_SYNC, errno, "read the sync socket");
-  if (r == 0 || m.type != (uint32_t)expected)
-    /* The parent died or gave up on us: nothing left to do. */
-    _exit (SK_CHILD_ABANDONED);
-  return 0;
 }
 
 static int
@@ -138,20 +124,6 @@ child_stdio (const struct sk_launch_spec *s, struct sk_child_fail *f)
   return 0;
 }
 
-static void
-child_reset_signals (void)
-{
-  sigset_t none;
-
-  /* The launcher blocks signals for its signalfd and may ignore some: the
-   * task must start with a clean slate, as it would from a shell. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
 static int
 child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_child_fail *f)
 {
@@ -165,7 +137,7 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_ch
 
   /* GO means: we are in our cgroup and our rlimits are set. Everything
    * below runs limited. */
-  if (child_wait_for (sock, SK_SYNC_GO, f) < 0)
+  if (sk_spawn_child_wait_for (sock, SK_SYNC_GO, f) < 0)
     return -1;
 
   /* The task's shared namespaces: joined before anything that depends on
@@ -232,11 +204,11 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_ch
 
   if (sk_sync_send (sock, SK_SYNC_READY, NULL) < 0)
     return sk_child_fail (f, SK_PHASE_SYNC, errno, "send ready");
-  if (child_wait_for (sock, SK_SYNC_START, f) < 0)
+  if (sk_spawn_child_wait_for (sock, SK_SYNC_START, f) < 0)
     return -1;
 
   sigemptyset (&task_mask);
-  child_reset_signals ();
+  sk_spawn_child_reset_signals ();
   if (s->init)
     {
       /* pid 1 stays ours: the task is its child. Both get the filter. */
@@ -483,118 +455,6 @@ clone_child_in_userns (const struct sk_launch_spec *s, int *pidfd, bool *in_cgro
   return pid;
 }
 
-static int
-parent_prepare_child (const struct sk_launch_spec *s, pid_t pid, bool in_cgroup, sk_err_t *err)
-{
-  if (s->cgroup != NULL && !in_cgroup && sk_cgroup_attach (s->cgroup, pid, err) < 0)
-    return -1;
-
-  /* rlimits are applied from outside: a long-lived launcher must not
-   * change its own limits, and raising a hard limit needs
-   * CAP_SYS_RESOURCE, which we can name clearly here. */
-  for (size_t i = 0; i < s->n_rlimits; i++)
-    {
-      const struct sk_rlimit *rl = &s->rlimits[i];
-      if (prlimit (pid, rl->resource, &rl->limit, NULL) < 0)
-        {
-          int saved = errno;
-          struct rlimit own;
-          if (saved == EPERM && getrlimit (rl->resource, &own) == 0
-              && rl->limit.rlim_max > own.rlim_max)
-            return sk_err_set (err, saved,
-                               "ulimit `%s`: hard limit %llu is above skiff's own %llu; raising "
-                               "it needs CAP_SYS_RESOURCE, which this host does not grant",
-                               rl->name, (unsigned long long)rl->limit.rlim_max,
-                               (unsigned long long)own.rlim_max);
-          return sk_err_set (err, saved, "ulimit `%s`: prlimit soft %llu hard %llu", rl->name,
-                             (unsigned long long)rl->limit.rlim_cur,
-                             (unsigned long long)rl->limit.rlim_max);
-        }
-    }
-
-  if (s->oom_score_adj != 0)
-    {
-      char path[64], value[16];
-      int fd, len;
-
-      snprintf (path, sizeof path, "/proc/%d/oom_score_adj", pid);
-      len = snprintf (value, sizeof value, "%d", s->oom_score_adj);
-      fd = open (path, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write (fd, value, (size_t)len) != len)
-        {
-          int saved = errno;
-          if (fd >= 0)
-            close (fd);
-          return sk_err_set (err, saved, "write `%s` = %s", path, value);
-        }
-      close (fd);
-    }
-  return 0;
-}
-
-/* Read records until the child execs (EOF after EXECING), fails (ERROR) or
- * dies. Returns 0 when the command is running. */
-static int
-parent_follow_setup (int sock, sk_err_t *err)
-{
-  bool execing = false;
-
-  for (;;)
-    {
-      struct pollfd pfd = { .fd = sock, .events = POLLIN };
-      struct sk_sync_msg m;
-      int r;
-
-      r = poll (&pfd, 1, SK_SETUP_TIMEOUT_MS);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        return sk_err_set (err, errno, "poll the sync socket");
-      if (r == 0)
-        return sk_err_set (err, ETIMEDOUT, "container set-up did not finish within %d s",
-                           SK_SETUP_TIMEOUT_MS / 1000);
-      r = sk_sync_recv (sock, &m);
-      if (r < 0)
-        return sk_err_set (err, errno, "read the sync socket");
-      if (r == 0)
-        {
-          if (execing)
-            return 0;
-          return sk_err_set (err, 0, "setup failed: the container process died before exec");
-        }
-      switch (m.type)
-        {
-        case SK_SYNC_READY:
-          /* Hook point: state is recorded here before the task runs. */
-          if (sk_sync_send (sock, SK_SYNC_START, NULL) < 0)
-            return sk_err_set (err, errno, "send start");
-          break;
-        case SK_SYNC_EXECING:
-          execing = true;
-          break;
-        case SK_SYNC_ERROR:
-          sk_err_set (err, m.err, "%s%s: %s",
-                      m.phase == SK_PHASE_EXEC ? "cannot start" : "setup failed at ",
-                      m.phase == SK_PHASE_EXEC ? "" : sk_phase_name (m.phase), m.text);
-          if (m.phase == SK_PHASE_EXEC)
-            sk_err_set_exitcode (err, m.err == ENOENT ? 127 : 126);
-          return -1;
-        default:
-          return sk_err_set (err, EPROTO, "unexpected record %u on the sync socket", m.type);
-        }
-    }
-}
-
-static void
-kill_and_reap (int pidfd)
-{
-  siginfo_t info;
-
-  syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  while (waitid (P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR)
-    ;
-}
-
 /* With a user namespace the parent mounts the root filesystem (ID-mapped
  * layers need privilege over their filesystem, which the namespace's root
  * lacks); the child only attaches it. -1 when there is nothing to do. */
@@ -636,20 +496,22 @@ sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *er
     }
   close (socks[1]);
 
-  if (parent_prepare_child (s, pid, in_cgroup, err) < 0)
+  if (sk_spawn_prepare_from_parent (pid, s->cgroup, in_cgroup, s->rlimits, s->n_rlimits,
+                                    s->oom_score_adj, err)
+      < 0)
     {
-      kill_and_reap (pidfd);
+      sk_spawn_kill_and_reap (pidfd);
       return -1;
     }
   if (sk_sync_send (parent_sock, SK_SYNC_GO, NULL) < 0)
     {
       sk_err_set (err, errno, "send go");
-      kill_and_reap (pidfd);
+      sk_spawn_kill_and_reap (pidfd);
       return -1;
     }
-  if (parent_follow_setup (parent_sock, err) < 0)
+  if (sk_spawn_follow (parent_sock, SK_SETUP_TIMEOUT_MS, "container set-up", err) < 0)
     {
-      kill_and_reap (pidfd);
+      sk_spawn_kill_and_reap (pidfd);
       return -1;
     }
   out->pid = pid;
