@@ -67,7 +67,7 @@ JSON
 # masked and read-only paths (crun spec's defaults, moby's list); and a
 # seccomp allow-list: containers-common's seccomp.json (Docker's default
 # profile as Podman ships it) resolved for these capabilities on x86-64.
-write_bundle() { # DIR ROOTFS CGROUP-PATH
+write_bundle() { # DIR ROOTFS CGROUP-PATH (empty: one per container id)
   local dir=$1 rootfs=$2 cgpath=$3
   mkdir -p "$dir"
   (cd "$dir" && crun spec >/dev/null 2>&1) || { rm -f "$dir/config.json" && (cd "$dir" && crun spec); }
@@ -93,7 +93,10 @@ for t in ("pid", "network", "ipc", "uts", "mount", "cgroup"):
         ns.append({"type": t})
 mem = 64 * 1024 * 1024
 lx["resources"] = {"memory": {"limit": mem, "swap": mem}, "pids": {"limit": 4096}}
-lx["cgroupsPath"] = cgpath
+if cgpath:
+    lx["cgroupsPath"] = cgpath
+else:  # each container its own cgroup, named after its id (parallel runs)
+    lx.pop("cgroupsPath", None)
 
 def wanted(group):
     inc, exc = group.get("includes") or {}, group.get("excludes") or {}
