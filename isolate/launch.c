@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -124,6 +125,53 @@ child_stdio (const struct sk_launch_spec *s, struct sk_child_fail *f)
   return 0;
 }
 
+/* pseudoTerminal. The slave was opened by the parent on skiff's devpts,
+ * which the container's root does not show: clone a mount of it while our
+ * copy of the host's mount table still has it (a bind of the fd itself
+ * would cross into the parent's mount namespace, which the kernel
+ * refuses), and put that on /dev/console after the root switch, as crun
+ * shows its console. Best effort: without it the fds are still the
+ * terminal. */
+static int
+child_clone_console (const struct sk_launch_spec *s)
+{
+  if (s->console_path == NULL || !(s->namespaces & CLONE_NEWNS) || s->mounts == NULL)
+    return -1;
+  return open_tree (AT_FDCWD, s->console_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+}
+
+static void
+child_attach_console (int tree)
+{
+  int fd;
+
+  if (tree < 0)
+    return;
+  fd = open ("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    {
+      close (fd);
+      move_mount (tree, "", AT_FDCWD, "/dev/console", MOVE_MOUNT_F_EMPTY_PATH);
+    }
+  close (tree);
+}
+
+/* Under init the task gets a process group of its own and the terminal's
+ * foreground, so that Ctrl-C reaches the task once (not through init as
+ * well), as tini does. SIGTTOU stays blocked while we take it. */
+static void
+child_take_foreground (void)
+{
+  sigset_t ttou, old;
+
+  sigemptyset (&ttou);
+  sigaddset (&ttou, SIGTTOU);
+  sigprocmask (SIG_BLOCK, &ttou, &old);
+  if (setpgid (0, 0) == 0)
+    tcsetpgrp (STDIN_FILENO, getpgrp ());
+  sigprocmask (SIG_SETMASK, &old, NULL);
+}
+
 static int
 child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_child_fail *f)
 {
@@ -169,15 +217,21 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_ch
 
   /* All mounts, masks included, happen before pivot_root while host paths
    * (volumes, device nodes) are still reachable. */
+  int console = child_clone_console (s);
   if ((s->namespaces & CLONE_NEWNS) && s->mounts != NULL
       && sk_mounts_setup_in_child (s->mounts, f) < 0)
     return -1;
+  child_attach_console (console);
 
   if (setsid () < 0)
     return sk_child_fail (f, SK_PHASE_EXEC, errno, "setsid");
   umask (022);
   if (child_stdio (s, f) < 0)
     return -1;
+  /* A new session leader without a terminal takes the pty as its own. */
+  if (s->console_path != NULL && ioctl (STDIN_FILENO, TIOCSCTTY, 0) < 0)
+    return sk_child_fail (f, SK_PHASE_EXEC, errno, "make `%s` the controlling terminal",
+                          s->console_path);
   /* Nothing of the launcher may leak into the task (CVE-2024-21626 leaked
    * a host directory fd): everything above 2 closes on exec. */
   if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -226,6 +280,8 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_ch
             }
           sk_init_loop (task);
         }
+      if (s->console_path != NULL)
+        child_take_foreground ();
     }
 
   /* The task outlives a supervisor that is restarted (detached mode); in

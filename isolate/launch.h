@@ -61,6 +61,10 @@ struct sk_launch_spec
   bool init;            /* initProcessEnabled: skiff's minimal init is pid 1 */
   bool die_with_parent; /* the container is killed when the launching process dies */
   int oom_score_adj;    /* written for the child; 0 leaves it inherited */
+  /* pseudoTerminal: stdio are the slave of a pty skiff opened, named
+   * console_path in skiff's /dev/pts. The child makes it its controlling
+   * terminal and shows it as /dev/console. NULL: no terminal. */
+  const char *console_path;
 };
 
 struct sk_launched

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "container.h"
 #include "exec.h"
+#include "pty.h"
 #include "spec.h"
 #include "taskstate.h"
 #include "util.h"
@@ -13,15 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 static void
@@ -35,107 +31,9 @@ exec_help (void)
           "\n"
           "  -c, --container NAME  the container (default: the first running one)\n"
           "  -i, --interactive     pass standard input (else /dev/null)\n"
-          "  -t, --tty             give the command a terminal (pty), raw mode here,\n"
-          "                        window size followed\n");
-}
-
-/* ---- -t: a pty between the user's terminal and the command -------------- */
-
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void
-restore_terminal (void)
-{
-  if (tio_saved)
-    tcsetattr (STDIN_FILENO, TCSADRAIN, &saved_tio);
-  tio_saved = false;
-}
-
-static void
-copy_winsize (int master)
-{
-  struct winsize ws;
-  if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-    ioctl (master, TIOCSWINSZ, &ws);
-}
-
-static int
-open_pty (int *master, int *slave, sk_err_t *err)
-{
-  *master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (*master < 0)
-    return sk_err_set (err, errno, "posix_openpt");
-  if (grantpt (*master) < 0 || unlockpt (*master) < 0)
-    return sk_err_set (err, errno, "unlockpt");
-  *slave = open (ptsname (*master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (*slave < 0)
-    return sk_err_set (err, errno, "open the pty");
-  copy_winsize (*master);
-  return 0;
-}
-
-/* Relay until the command exits; the terminal is raw meanwhile. */
-static void
-relay (int master, int pidfd, bool input)
-{
-  sigset_t mask;
-  int sigfd;
-  bool in_open = input;
-
-  if (isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &saved_tio) == 0)
-    {
-      struct termios raw = saved_tio;
-      cfmakeraw (&raw);
-      tio_saved = tcsetattr (STDIN_FILENO, TCSANOW, &raw) == 0;
-      atexit (restore_terminal);
-    }
-  sigemptyset (&mask);
-  sigaddset (&mask, SIGWINCH);
-  sigprocmask (SIG_BLOCK, &mask, NULL);
-  sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  for (;;)
-    {
-      struct pollfd p[4] = {
-        { .fd = master, .events = POLLIN },
-        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
-        { .fd = sigfd, .events = POLLIN },
-        { .fd = pidfd, .events = POLLIN },
-      };
-      char buf[4096];
-      ssize_t n;
-
-      if (poll (p, 4, -1) < 0 && errno != EINTR)
-        break;
-      if (p[0].revents & (POLLIN | POLLHUP))
-        {
-          n = read (master, buf, sizeof buf);
-          if (n <= 0)
-            break;
-          if (write (STDOUT_FILENO, buf, (size_t)n) < 0)
-            (void)0;
-        }
-      if (p[1].revents & (POLLIN | POLLHUP))
-        {
-          n = read (STDIN_FILENO, buf, sizeof buf);
-          if (n <= 0)
-            in_open = false;
-          else if (write (master, buf, (size_t)n) < 0)
-            (void)0;
-        }
-      if (p[2].revents & POLLIN)
-        {
-          struct signalfd_siginfo si;
-          while (read (sigfd, &si, sizeof si) > 0)
-            ;
-          copy_winsize (master);
-        }
-      if ((p[3].revents & POLLIN) && !(p[0].revents & POLLIN))
-        break;
-    }
-  if (sigfd >= 0)
-    close (sigfd);
-  restore_terminal ();
+          "  -t, --tty             give the command a terminal (pty) whose window size\n"
+          "                        follows this one's; with -i this terminal is in raw\n"
+          "                        mode meanwhile (Ctrl-C goes to the command)\n");
 }
 
 /* ---- exec ---------------------------------------------------------------- */
@@ -266,7 +164,7 @@ cmd_exec (struct sk_global *g, int argc, char **argv)
   devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (tty)
     {
-      if (open_pty (&master, &slave, &err) < 0)
+      if (sk_pty_open (false, &master, &slave, NULL, &err) < 0)
         goto fail;
       spec.stdio[0] = spec.stdio[1] = spec.stdio[2] = slave;
       spec.new_session = true;
@@ -287,7 +185,7 @@ cmd_exec (struct sk_global *g, int argc, char **argv)
   if (tty)
     {
       close (steal_fd (&slave));
-      relay (master, pidfd, interactive);
+      sk_pty_relay (master, pidfd, interactive);
     }
   siginfo_t info;
   memset (&info, 0, sizeof info);

@@ -17,6 +17,7 @@
 #include "container.h"
 #include "health.h"
 #include "probe.h"
+#include "pty.h"
 #include "restart.h"
 #include "sandbox.h"
 #include "state.h"
@@ -123,12 +124,34 @@ sup_fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_err_t
   return 0;
 }
 
+/* pseudoTerminal: stdin, stdout and stderr are one pty, whose master is
+ * the sink's stdout stream (launcher/pty.h). */
+static int
+open_pty (struct sup *s, size_t i, sk_err_t *err)
+{
+  struct sup_ctr *sc = &s->v[i];
+  const struct sk_container *def = &s->task->containers[i];
+  const char *path = NULL;
+  int slave = -1;
+
+  if (s->env->req->detached)
+    return sk_err_set (err, ENOTSUP, "pseudoTerminal with run -d is not supported yet");
+  if (sk_task_tty_open (s->tty, i, sc->log, def->interactive, &slave, &path, err) < 0)
+    return -1;
+  sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
+  sc->c.spec.stdio[0] = sc->c.spec.stdio[1] = sc->c.spec.stdio[2] = slave;
+  sc->c.spec.console_path = path;
+  return 0;
+}
+
 static int
 open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
 {
   struct sup_ctr *sc = &s->v[i];
   int out = -1, errfd = -1;
 
+  if (s->tty != NULL && s->task->containers[i].pseudo_terminal)
+    return open_pty (s, i, err);
   if (sk_log_sink_pipe (sc->log, SK_LOG_STDOUT, &out, err) < 0)
     return -1;
   if (sk_log_sink_pipe (sc->log, SK_LOG_STDERR, &errfd, err) < 0)
@@ -155,13 +178,17 @@ static void
 close_container_ends (struct sup_ctr *sc)
 {
   /* The container holds its copies; ours would keep the pipes from ever
-   * reaching end-of-file. */
-  for (int k = 1; k <= 2; k++)
-    if (sc->c.spec.stdio[k] > 2)
-      {
-        close (sc->c.spec.stdio[k]);
-        sc->c.spec.stdio[k] = -1;
-      }
+   * reaching end-of-file. A pty's slave is all three at once. */
+  for (int k = 0; k <= 2; k++)
+    {
+      int fd = sc->c.spec.stdio[k];
+      if (fd <= 2)
+        continue;
+      close (fd);
+      for (int j = k; j <= 2; j++)
+        if (sc->c.spec.stdio[j] == fd)
+          sc->c.spec.stdio[j] = -1;
+    }
 }
 
 static void stop_task (struct sup *s, enum sk_stop_cause cause, size_t by);
@@ -790,6 +817,9 @@ loop (struct sup *s)
               unwatch_fd (s, s->v[i].probe.out_fd);
               on_probe_done (s, i, now);
               break;
+            case W_TTY:
+              sk_task_tty_dispatch (s->tty);
+              break;
             }
         }
       schedule (s, now, &deps_deadline);
@@ -836,6 +866,13 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
   sup_watch_fd (&s, env->sigfd, WATCH (W_SIGNAL, 0));
   sup_watch_fd (&s, s.timerfd, WATCH (W_TIMER, 0));
 
+  for (size_t i = 0; i < s.n && s.tty == NULL; i++)
+    if (s.task->containers[i].pseudo_terminal)
+      {
+        if (sk_task_tty_new (s.n, !env->req->detached, &s.tty, err) < 0)
+          goto out;
+        sup_watch_fd (&s, sk_task_tty_fd (s.tty), WATCH (W_TTY, 0));
+      }
   if (sup_prepare (&s, err) < 0)
     goto out;
   loop (&s);
@@ -865,5 +902,6 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
   ret = 0;
 out:
   sup_teardown (&s);
+  sk_task_tty_free (s.tty);
   return ret;
 }

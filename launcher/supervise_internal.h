@@ -29,6 +29,7 @@ enum watch_kind
   W_LOG_ERR,
   W_PROBE_EXIT,
   W_PROBE_OUT,
+  W_TTY, /* pty: skiff's stdin and SIGWINCH (launcher/pty.h) */
 };
 
 #define WATCH(kind, idx) (((uint64_t)(kind) << 32) | (uint64_t)(idx))
@@ -79,6 +80,7 @@ struct sup
   size_t ended_by; /* index of the container whose exit/health stopped the task */
   int signal;
   struct sk_task_record rec; /* what sup_observe() reports; strings borrowed */
+  struct sk_task_tty *tty;   /* pseudoTerminal containers; NULL when none */
 };
 
 const char *sup_name_of (const struct sup *s, size_t i);
