@@ -30,7 +30,10 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS_ALL := -std=gnu11 $(WARN) $(OPT) $(HARDEN) -D_GNU_SOURCE -DSKIFF_VERSION=\"$(VERSION)\" \
               -Ispec -Iisolate -Ilauncher $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS := -lcgroup -lseccomp -lyajl -lcurl -larchive -lcrypto
+LIBS := -lcgroup -lseccomp -lyajl
+# libcurl, libarchive and libcrypto are dlopen()ed when an image operation
+# needs them (launcher/imagelibs.h); unit tests that write archives link one.
+UNIT_LIBS := -larchive
 
 SPEC_SRC := $(sort $(wildcard spec/*.c))
 ISOLATE_SRC := $(sort $(wildcard isolate/*.c))
@@ -85,7 +88,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblauncher.a $(BUILD)/libisolate.a $(
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CCLD    $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/liblauncher.a \
-	  $(BUILD)/libisolate.a $(BUILD)/libspec.a $(LIBS) -lcmocka
+	  $(BUILD)/libisolate.a $(BUILD)/libspec.a $(LIBS) $(UNIT_LIBS) -lcmocka
 
 # The payload the integration tests run inside containers: static, no libc
 # needed in the image.

@@ -6,12 +6,11 @@
 #include "image_manifest.h"
 #include "image_progress.h"
 #include "image_ref.h"
+#include "imagelibs.h"
 #include "jsonw.h"
 #include "registry.h"
 #include "util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -483,7 +482,8 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
                        char **out, sk_err_t *err)
 {
   const char *path = name + strlen ("docker-archive:");
-  struct archive *a = archive_read_new ();
+  const struct sk_archive_lib *ar;
+  struct archive *a;
   struct archive_entry *e;
   struct archived *files = NULL;
   size_t n_files = 0;
@@ -496,38 +496,43 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
   char mdigest[SK_DIGEST_LEN + 1];
   int ret = -1, r;
 
+  if (sk_archive_load (&ar, err) < 0)
+    return sk_err_wrap (err, "docker archive `%s`", path);
+  a = ar->archive_read_new ();
+  if (a == NULL)
+    return sk_err_set (err, ENOMEM, "archive_read_new");
   sk_jw_init (&w);
-  archive_read_support_format_tar (a);
-  archive_read_support_filter_gzip (a);
-  if (archive_read_open_filename (a, path, 1 << 16) != ARCHIVE_OK)
+  ar->archive_read_support_format_tar (a);
+  ar->archive_read_support_filter_gzip (a);
+  if (ar->archive_read_open_filename (a, path, 1 << 16) != ARCHIVE_OK)
     {
-      sk_err_set (err, archive_errno (a) > 0 ? archive_errno (a) : EINVAL,
-                  "open docker archive `%s`: %s", path, archive_error_string (a));
+      sk_err_set (err, ar->archive_errno (a) > 0 ? ar->archive_errno (a) : EINVAL,
+                  "open docker archive `%s`: %s", path, ar->archive_error_string (a));
       goto out;
     }
   /* One pass: every regular file becomes a blob (digest computed), and
    * manifest.json is kept in memory. Unneeded blobs go at the next prune. */
-  while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK)
+  while ((r = ar->archive_read_next_header (a, &e)) == ARCHIVE_OK)
     {
-      const char *p = archive_entry_pathname (e);
+      const char *p = ar->archive_entry_pathname (e);
       struct sk_blob_writer bw;
       const void *buf;
       size_t size;
       la_int64_t off;
 
-      if (archive_entry_filetype (e) != AE_IFREG || p == NULL)
+      if (ar->archive_entry_filetype (e) != AE_IFREG || p == NULL)
         continue;
       if (strcmp (p, "manifest.json") == 0)
         {
           la_ssize_t got;
-          size_t want = (size_t)archive_entry_size (e);
+          size_t want = (size_t)ar->archive_entry_size (e);
           if (want > (1u << 20))
             {
               sk_err_set (err, EFBIG, "docker archive `%s`: manifest.json too large", path);
               goto out;
             }
           manifest_json = xmalloc (want + 1);
-          got = archive_read_data (a, manifest_json, want);
+          got = ar->archive_read_data (a, manifest_json, want);
           if (got < 0 || (size_t)got != want)
             {
               sk_err_set (err, EIO, "docker archive `%s`: read manifest.json", path);
@@ -539,7 +544,7 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
         }
       if (sk_blob_begin (s, &bw, err) < 0)
         goto out;
-      while ((r = archive_read_data_block (a, &buf, &size, &off)) == ARCHIVE_OK)
+      while ((r = ar->archive_read_data_block (a, &buf, &size, &off)) == ARCHIVE_OK)
         if (sk_blob_write (&bw, buf, size, err) < 0)
           {
             sk_blob_abort (s, &bw);
@@ -549,7 +554,7 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
         {
           sk_blob_abort (s, &bw);
           sk_err_set (err, EIO, "docker archive `%s`: read `%s`: %s", path, p,
-                      archive_error_string (a));
+                      ar->archive_error_string (a));
           goto out;
         }
       files = xreallocarray (files, n_files + 1, sizeof *files);
@@ -564,7 +569,7 @@ import_docker_archive (struct sk_store *s, const char *name, const struct sk_pul
     }
   if (r != ARCHIVE_EOF)
     {
-      sk_err_set (err, EIO, "docker archive `%s`: %s", path, archive_error_string (a));
+      sk_err_set (err, EIO, "docker archive `%s`: %s", path, ar->archive_error_string (a));
       goto out;
     }
   if (manifest_json == NULL)
@@ -679,7 +684,7 @@ out:
   for (size_t k = 0; k < n_files; k++)
     free (files[k].path);
   free (files);
-  archive_read_free (a);
+  ar->archive_read_free (a);
   return ret;
 }
 

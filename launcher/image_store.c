@@ -122,6 +122,8 @@ sk_blob_begin (struct sk_store *s, struct sk_blob_writer *w, sk_err_t *err)
 {
   memset (w, 0, sizeof *w);
   w->fd = -1;
+  if (sk_sha256_new (&w->hash, err) < 0)
+    return -1;
   for (int attempt = 0; attempt < 100; attempt++)
     {
       free (w->tmp_name);
@@ -133,11 +135,12 @@ sk_blob_begin (struct sk_store *s, struct sk_blob_writer *w, sk_err_t *err)
   if (w->fd < 0)
     {
       int e = errno;
+      /* The last name tried is not ours: abort must not unlink it. */
       free (w->tmp_name);
       w->tmp_name = NULL;
+      sk_blob_abort (s, w);
       return sk_err_set (err, e, "create a temporary file in `%s/tmp`", s->dir);
     }
-  w->hash = sk_sha256_new ();
   return 0;
 }
 
@@ -174,7 +177,9 @@ sk_blob_rewind (struct sk_blob_writer *w, sk_err_t *err)
   if (ftruncate (w->fd, 0) < 0 || lseek (w->fd, 0, SEEK_SET) < 0)
     return sk_err_set (err, errno, "truncate blob");
   sk_sha256_finish (w->hash, ignored);
-  w->hash = sk_sha256_new ();
+  w->hash = NULL;
+  if (sk_sha256_new (&w->hash, err) < 0)
+    return -1;
   w->size = 0;
   return 0;
 }

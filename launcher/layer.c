@@ -5,10 +5,9 @@
  * outside the directory: '..' and absolute names are refused outright, and
  * a symlink met on the way (planted by an earlier entry) fails the walk. */
 #include "layer.h"
+#include "imagelibs.h"
 #include "util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -211,14 +210,14 @@ sk_rm_tree_at (int parentfd, const char *name, sk_err_t *err)
  * file capabilities. trusted.overlay.* would let a layer forge whiteouts
  * or redirects, so it is never copied. */
 static void
-apply_xattrs (struct archive_entry *e, int fd)
+apply_xattrs (const struct sk_archive_lib *ar, struct archive_entry *e, int fd)
 {
   const char *name;
   const void *value;
   size_t size;
 
-  archive_entry_xattr_reset (e);
-  while (archive_entry_xattr_next (e, &name, &value, &size) == ARCHIVE_OK)
+  ar->archive_entry_xattr_reset (e);
+  while (ar->archive_entry_xattr_next (e, &name, &value, &size) == ARCHIVE_OK)
     {
       if (strncmp (name, "user.", 5) != 0 && strcmp (name, "security.capability") != 0)
         continue;
@@ -228,32 +227,33 @@ apply_xattrs (struct archive_entry *e, int fd)
 }
 
 static void
-apply_times (struct archive_entry *e, int parent, const char *base)
+apply_times (const struct sk_archive_lib *ar, struct archive_entry *e, int parent, const char *base)
 {
   struct timespec ts[2];
 
-  ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime (e);
-  ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec (e);
+  ts[0].tv_sec = ts[1].tv_sec = ar->archive_entry_mtime (e);
+  ts[0].tv_nsec = ts[1].tv_nsec = ar->archive_entry_mtime_nsec (e);
   (void)utimensat (parent, base, ts, AT_SYMLINK_NOFOLLOW);
 }
 
 /* Metadata on an open fd (regular files, directories): owner first, since
  * chown clears set-id bits and file capabilities. */
 static int
-apply_meta_fd (struct archive_entry *e, int fd, const char *path, sk_err_t *err)
+apply_meta_fd (const struct sk_archive_lib *ar, struct archive_entry *e, int fd, const char *path,
+               sk_err_t *err)
 {
-  if (fchown (fd, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e)) < 0 && errno != EPERM
-      && errno != EINVAL)
+  if (fchown (fd, (uid_t)ar->archive_entry_uid (e), (gid_t)ar->archive_entry_gid (e)) < 0
+      && errno != EPERM && errno != EINVAL)
     return sk_err_set (err, errno, "chown `%s`", path);
-  if (fchmod (fd, archive_entry_perm (e) & 07777) < 0)
+  if (fchmod (fd, ar->archive_entry_perm (e) & 07777) < 0)
     return sk_err_set (err, errno, "chmod `%s`", path);
-  apply_xattrs (e, fd);
+  apply_xattrs (ar, e, fd);
   return 0;
 }
 
 static int
-write_file (struct archive *a, struct archive_entry *e, int parent, const char *base,
-            const char *path, struct sk_layer_stats *stats, sk_err_t *err)
+write_file (const struct sk_archive_lib *ar, struct archive *a, struct archive_entry *e, int parent,
+            const char *base, const char *path, struct sk_layer_stats *stats, sk_err_t *err)
 {
   _cleanup_close_ int fd = -1;
   const void *buf;
@@ -264,7 +264,7 @@ write_file (struct archive *a, struct archive_entry *e, int parent, const char *
   fd = openat (parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return sk_err_set (err, errno, "create `%s`", path);
-  while ((r = archive_read_data_block (a, &buf, &size, &offset)) == ARCHIVE_OK)
+  while ((r = ar->archive_read_data_block (a, &buf, &size, &offset)) == ARCHIVE_OK)
     {
       const char *p = buf;
       while (size > 0)
@@ -281,18 +281,20 @@ write_file (struct archive *a, struct archive_entry *e, int parent, const char *
         }
     }
   if (r != ARCHIVE_EOF)
-    return sk_err_set (err, archive_errno (a) > 0 ? archive_errno (a) : EIO, "read `%s`: %s", path,
-                       archive_error_string (a) ? archive_error_string (a) : "bad data");
+    return sk_err_set (err, ar->archive_errno (a) > 0 ? ar->archive_errno (a) : EIO,
+                       "read `%s`: %s", path,
+                       ar->archive_error_string (a) ? ar->archive_error_string (a) : "bad data");
   /* Sparse files end in a hole the blocks do not cover. */
-  if (ftruncate (fd, (off_t)archive_entry_size (e)) < 0)
+  if (ftruncate (fd, (off_t)ar->archive_entry_size (e)) < 0)
     return sk_err_set (err, errno, "truncate `%s`", path);
-  if (apply_meta_fd (e, fd, path, err) < 0)
+  if (apply_meta_fd (ar, e, fd, path, err) < 0)
     return -1;
   return 0;
 }
 
 static int
-make_dir (struct archive_entry *e, int parent, const char *base, const char *path, sk_err_t *err)
+make_dir (const struct sk_archive_lib *ar, struct archive_entry *e, int parent, const char *base,
+          const char *path, sk_err_t *err)
 {
   _cleanup_close_ int fd = -1;
 
@@ -301,19 +303,19 @@ make_dir (struct archive_entry *e, int parent, const char *base, const char *pat
   fd = openat2_beneath (parent, base, O_RDONLY | O_DIRECTORY);
   if (fd < 0)
     return sk_err_set (err, errno == ELOOP ? EPERM : errno, "open directory `%s`", path);
-  return apply_meta_fd (e, fd, path, err);
+  return apply_meta_fd (ar, e, fd, path, err);
 }
 
 static int
-make_hardlink (int rootfd, struct archive_entry *e, int parent, const char *base, const char *path,
-               sk_err_t *err)
+make_hardlink (const struct sk_archive_lib *ar, int rootfd, struct archive_entry *e, int parent,
+               const char *base, const char *path, sk_err_t *err)
 {
   _cleanup_free_ char *target = NULL;
   _cleanup_close_ int tparent = -1;
   const char *tbase, *slash;
   _cleanup_free_ char *tdir = NULL;
 
-  if (normalize (archive_entry_hardlink (e), &target, err) < 0)
+  if (normalize (ar->archive_entry_hardlink (e), &target, err) < 0)
     return sk_err_wrap (err, "hardlink `%s`", path);
   if (target[0] == '\0')
     return sk_err_set (err, EPERM, "hardlink `%s` to the layer root refused", path);
@@ -335,15 +337,15 @@ make_hardlink (int rootfd, struct archive_entry *e, int parent, const char *base
 }
 
 static int
-extract_entry (struct archive *a, struct archive_entry *e, int rootfd, struct sk_layer_stats *stats,
-               sk_err_t *err)
+extract_entry (const struct sk_archive_lib *ar, struct archive *a, struct archive_entry *e,
+               int rootfd, struct sk_layer_stats *stats, sk_err_t *err)
 {
   _cleanup_free_ char *path = NULL;
   _cleanup_free_ char *dir = NULL;
   _cleanup_close_ int parent = -1;
-  const char *raw = archive_entry_pathname (e);
+  const char *raw = ar->archive_entry_pathname (e);
   const char *base, *slash;
-  mode_t type = archive_entry_filetype (e);
+  mode_t type = ar->archive_entry_filetype (e);
   struct stat st;
   bool exists;
 
@@ -391,28 +393,28 @@ extract_entry (struct archive *a, struct archive_entry *e, int rootfd, struct sk
     if (sk_rm_tree_at (parent, base, err) < 0)
       return -1;
 
-  if (archive_entry_hardlink (e) != NULL)
-    return make_hardlink (rootfd, e, parent, base, path, err);
+  if (ar->archive_entry_hardlink (e) != NULL)
+    return make_hardlink (ar, rootfd, e, parent, base, path, err);
 
   switch (type)
     {
     case AE_IFREG:
-      if (write_file (a, e, parent, base, path, stats, err) < 0)
+      if (write_file (ar, a, e, parent, base, path, stats, err) < 0)
         return -1;
       break;
     case AE_IFDIR:
-      if (make_dir (e, parent, base, path, err) < 0)
+      if (make_dir (ar, e, parent, base, path, err) < 0)
         return -1;
       break;
     case AE_IFLNK:
       {
-        const char *target = archive_entry_symlink (e);
+        const char *target = ar->archive_entry_symlink (e);
         /* The target is only text here; it is resolved inside the
          * container's root at run time, and our own walks never follow it. */
         if (target == NULL || symlinkat (target, parent, base) < 0)
           return sk_err_set (err, target ? errno : EINVAL, "symlink `%s`", path);
-        if (fchownat (parent, base, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
-                      AT_SYMLINK_NOFOLLOW)
+        if (fchownat (parent, base, (uid_t)ar->archive_entry_uid (e),
+                      (gid_t)ar->archive_entry_gid (e), AT_SYMLINK_NOFOLLOW)
             < 0)
           return sk_err_set (err, errno, "chown `%s`", path);
         break;
@@ -420,22 +422,23 @@ extract_entry (struct archive *a, struct archive_entry *e, int rootfd, struct sk
     case AE_IFCHR:
     case AE_IFBLK:
     case AE_IFIFO:
-      if (mknodat (parent, base, type | (archive_entry_perm (e) & 07777), archive_entry_rdev (e))
+      if (mknodat (parent, base, type | (ar->archive_entry_perm (e) & 07777),
+                   ar->archive_entry_rdev (e))
           < 0)
         {
           if (errno == EPERM)
             return 0; /* no CAP_MKNOD (user namespace): devices come from /dev anyway */
           return sk_err_set (err, errno, "mknod `%s`", path);
         }
-      if (fchownat (parent, base, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
-                    AT_SYMLINK_NOFOLLOW)
+      if (fchownat (parent, base, (uid_t)ar->archive_entry_uid (e),
+                    (gid_t)ar->archive_entry_gid (e), AT_SYMLINK_NOFOLLOW)
           < 0)
         return sk_err_set (err, errno, "chown `%s`", path);
       break;
     default:
       return 0; /* sockets and the like: nothing to extract */
     }
-  apply_times (e, parent, base);
+  apply_times (ar, e, parent, base);
   return 0;
 }
 
@@ -445,44 +448,47 @@ sk_layer_extract (int archive_fd, int dest_dirfd, struct sk_layer_stats *stats, 
   struct archive *a;
   struct archive_entry *e;
   struct sk_layer_stats local = { 0 };
+  const struct sk_archive_lib *ar;
   int r, ret = 0;
 
+  if (sk_archive_load (&ar, err) < 0)
+    return -1;
   if (stats == NULL)
     stats = &local;
   memset (stats, 0, sizeof *stats);
-  a = archive_read_new ();
+  a = ar->archive_read_new ();
   if (a == NULL)
     return sk_err_set (err, ENOMEM, "archive_read_new");
-  archive_read_support_filter_gzip (a);
-  archive_read_support_filter_zstd (a);
-  archive_read_support_filter_xz (a);
-  archive_read_support_filter_bzip2 (a);
-  archive_read_support_format_tar (a);
-  archive_read_support_format_gnutar (a);
-  if (archive_read_open_fd (a, archive_fd, 1 << 16) != ARCHIVE_OK)
+  ar->archive_read_support_filter_gzip (a);
+  ar->archive_read_support_filter_zstd (a);
+  ar->archive_read_support_filter_xz (a);
+  ar->archive_read_support_filter_bzip2 (a);
+  ar->archive_read_support_format_tar (a);
+  ar->archive_read_support_format_gnutar (a);
+  if (ar->archive_read_open_fd (a, archive_fd, 1 << 16) != ARCHIVE_OK)
     {
-      ret = sk_err_set (err, archive_errno (a) > 0 ? archive_errno (a) : EINVAL,
-                        "open layer archive: %s", archive_error_string (a));
+      ret = sk_err_set (err, ar->archive_errno (a) > 0 ? ar->archive_errno (a) : EINVAL,
+                        "open layer archive: %s", ar->archive_error_string (a));
       goto out;
     }
   for (;;)
     {
-      r = archive_read_next_header (a, &e);
+      r = ar->archive_read_next_header (a, &e);
       if (r == ARCHIVE_EOF)
         break;
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
         {
-          ret = sk_err_set (err, archive_errno (a) > 0 ? archive_errno (a) : EINVAL,
-                            "read layer archive: %s", archive_error_string (a));
+          ret = sk_err_set (err, ar->archive_errno (a) > 0 ? ar->archive_errno (a) : EINVAL,
+                            "read layer archive: %s", ar->archive_error_string (a));
           goto out;
         }
-      if (extract_entry (a, e, dest_dirfd, stats, err) < 0)
+      if (extract_entry (ar, a, e, dest_dirfd, stats, err) < 0)
         {
           ret = -1;
           goto out;
         }
     }
 out:
-  archive_read_free (a);
+  ar->archive_read_free (a);
   return ret;
 }

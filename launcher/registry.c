@@ -3,15 +3,14 @@
  * 401 challenge once (bearer token or basic), and retries transient
  * failures with exponential backoff. */
 #include "registry.h"
+#include "imagelibs.h"
 #include "json.h"
 #include "spec.h"
 #include "util.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,8 @@
 
 struct sk_registry
 {
+  const struct sk_curl_lib *cu;
+  const struct sk_crypto_lib *cr;
   CURL *curl;
   char *host;
   char *repo;
@@ -213,6 +214,7 @@ sk_registry_credentials (const char *host, char **user, char **password, sk_err_
   struct sk_diags diags = { 0 };
   struct sk_json *root;
   const struct sk_json *auths, *entry, *v;
+  const struct sk_crypto_lib *cr;
 
   *user = *password = NULL;
   if (dir != NULL && dir[0] != '\0')
@@ -235,8 +237,13 @@ sk_registry_credentials (const char *host, char **user, char **password, sk_err_
       v = sk_json_get (entry, "auth");
       if (v != NULL && v->type == SK_JSON_STRING && v->len > 0)
         {
+          if (sk_crypto_load (&cr, err) < 0)
+            {
+              sk_json_free (root);
+              return -1;
+            }
           unsigned char *dec = xzalloc (v->len + 4);
-          int n = EVP_DecodeBlock (dec, (const unsigned char *)v->text, (int)v->len);
+          int n = cr->EVP_DecodeBlock (dec, (const unsigned char *)v->text, (int)v->len);
           char *colon;
           if (n > 0)
             {
@@ -272,17 +279,17 @@ int
 sk_registry_open (const char *host, const char *repo, bool insecure, struct sk_registry **out,
                   sk_err_t *err)
 {
-  static bool global_done;
+  const struct sk_curl_lib *cu;
+  const struct sk_crypto_lib *cr;
   struct sk_registry *r;
 
-  if (!global_done)
-    {
-      if (curl_global_init (CURL_GLOBAL_DEFAULT) != 0)
-        return sk_err_set (err, 0, "curl_global_init failed");
-      global_done = true;
-    }
+  /* libcurl itself needs libcrypto: loading both costs no more. */
+  if (sk_curl_load (&cu, err) < 0 || sk_crypto_load (&cr, err) < 0)
+    return -1;
   r = xzalloc (sizeof *r);
-  r->curl = curl_easy_init ();
+  r->cu = cu;
+  r->cr = cr;
+  r->curl = cu->curl_easy_init ();
   if (r->curl == NULL)
     {
       free (r);
@@ -306,7 +313,7 @@ sk_registry_free (struct sk_registry *r)
 {
   if (r == NULL)
     return;
-  curl_easy_cleanup (r->curl);
+  r->cu->curl_easy_cleanup (r->curl);
   free (r->host);
   free (r->repo);
   free (r->base);
@@ -351,25 +358,25 @@ setup_common (struct sk_registry *r, struct response *rs, struct curl_slist *hea
 {
   CURL *c = r->curl;
 
-  curl_easy_reset (c);
-  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt (c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, r->insecure ? "http,https" : "https");
-  curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, r->insecure ? "http,https" : "https");
-  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (c, CURLOPT_HEADERDATA, rs);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt (c, CURLOPT_WRITEDATA, rs);
-  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt (c, CURLOPT_XFERINFODATA, rs);
-  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, 15L);
+  r->cu->curl_easy_reset (c);
+  r->cu->curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
+  r->cu->curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
+  r->cu->curl_easy_setopt (c, CURLOPT_MAXREDIRS, 5L);
+  r->cu->curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, r->insecure ? "http,https" : "https");
+  r->cu->curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, r->insecure ? "http,https" : "https");
+  r->cu->curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);
+  r->cu->curl_easy_setopt (c, CURLOPT_HEADERDATA, rs);
+  r->cu->curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_body);
+  r->cu->curl_easy_setopt (c, CURLOPT_WRITEDATA, rs);
+  r->cu->curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
+  r->cu->curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  r->cu->curl_easy_setopt (c, CURLOPT_XFERINFODATA, rs);
+  r->cu->curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, 15L);
   /* Abort a transfer that stalls below 1 KiB/s for 30 s. */
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, 30L);
-  curl_easy_setopt (c, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
-  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  r->cu->curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  r->cu->curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, 30L);
+  r->cu->curl_easy_setopt (c, CURLOPT_USERAGENT, "skiff/" SKIFF_VERSION);
+  r->cu->curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
 }
 
 static bool
@@ -395,7 +402,7 @@ static int
 curl_failure (struct sk_registry *r, CURLcode rc, const char *errbuf, const char *what,
               sk_err_t *err)
 {
-  const char *detail = errbuf[0] ? errbuf : curl_easy_strerror (rc);
+  const char *detail = errbuf[0] ? errbuf : r->cu->curl_easy_strerror (rc);
 
   switch (rc)
     {
@@ -444,25 +451,25 @@ request (struct sk_registry *r, const char *url, const char *accept, struct resp
       if (accept != NULL)
         {
           accept_header = xasprintf ("Accept: %s", accept);
-          headers = curl_slist_append (headers, accept_header);
+          headers = r->cu->curl_slist_append (headers, accept_header);
         }
       /* curl drops a custom Authorization header when a redirect leaves the
        * host, so blob storage never sees registry credentials. */
       if (r->auth_header != NULL)
-        headers = curl_slist_append (headers, r->auth_header);
+        headers = r->cu->curl_slist_append (headers, r->auth_header);
       response_reset (rs);
       if (rs->w != NULL && sk_blob_rewind (rs->w, &ignored) < 0)
         {
-          curl_slist_free_all (headers);
+          r->cu->curl_slist_free_all (headers);
           *err = ignored;
           return -1;
         }
       setup_common (r, rs, headers);
-      curl_easy_setopt (r->curl, CURLOPT_URL, url);
-      curl_easy_setopt (r->curl, CURLOPT_ERRORBUFFER, errbuf);
-      rc = curl_easy_perform (r->curl);
-      curl_easy_getinfo (r->curl, CURLINFO_RESPONSE_CODE, &rs->status);
-      curl_slist_free_all (headers);
+      r->cu->curl_easy_setopt (r->curl, CURLOPT_URL, url);
+      r->cu->curl_easy_setopt (r->curl, CURLOPT_ERRORBUFFER, errbuf);
+      rc = r->cu->curl_easy_perform (r->curl);
+      r->cu->curl_easy_getinfo (r->curl, CURLINFO_RESPONSE_CODE, &rs->status);
+      r->cu->curl_slist_free_all (headers);
 
       if (rs->write_errno != 0 && rs->write_errno != EFBIG)
         {
@@ -532,7 +539,7 @@ fetch_token (struct sk_registry *r, const char *challenge, sk_err_t *err)
                            r->host);
       pair = xasprintf ("%s:%s", r->user, r->password);
       enc = xzalloc (4 * (strlen (pair) / 3 + 2));
-      EVP_EncodeBlock (enc, (const unsigned char *)pair, (int)strlen (pair));
+      r->cr->EVP_EncodeBlock (enc, (const unsigned char *)pair, (int)strlen (pair));
       free (r->auth_header);
       r->auth_header = xasprintf ("Authorization: Basic %s", (char *)enc);
       free (enc);
@@ -547,25 +554,25 @@ fetch_token (struct sk_registry *r, const char *challenge, sk_err_t *err)
   if (realm == NULL)
     return sk_err_set (err, EPROTO, "registry `%s`: bearer challenge without a realm", r->host);
   {
-    char *esc_service = service ? curl_easy_escape (r->curl, service, 0) : NULL;
+    char *esc_service = service ? r->cu->curl_easy_escape (r->curl, service, 0) : NULL;
     _cleanup_free_ char *default_scope = xasprintf ("repository:%s:pull", r->repo);
-    char *esc_scope = curl_easy_escape (r->curl, scope ? scope : default_scope, 0);
+    char *esc_scope = r->cu->curl_easy_escape (r->curl, scope ? scope : default_scope, 0);
     url = xasprintf ("%s%sscope=%s%s%s", realm, strchr (realm, '?') ? "&" : "?", esc_scope,
                      esc_service ? "&service=" : "", esc_service ? esc_service : "");
-    curl_free (esc_service);
-    curl_free (esc_scope);
+    r->cu->curl_free (esc_service);
+    r->cu->curl_free (esc_scope);
   }
   setup_common (r, &rs, headers);
-  curl_easy_setopt (r->curl, CURLOPT_URL, url);
-  curl_easy_setopt (r->curl, CURLOPT_ERRORBUFFER, errbuf);
+  r->cu->curl_easy_setopt (r->curl, CURLOPT_URL, url);
+  r->cu->curl_easy_setopt (r->curl, CURLOPT_ERRORBUFFER, errbuf);
   if (r->user != NULL)
     {
-      curl_easy_setopt (r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-      curl_easy_setopt (r->curl, CURLOPT_USERNAME, r->user);
-      curl_easy_setopt (r->curl, CURLOPT_PASSWORD, r->password);
+      r->cu->curl_easy_setopt (r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+      r->cu->curl_easy_setopt (r->curl, CURLOPT_USERNAME, r->user);
+      r->cu->curl_easy_setopt (r->curl, CURLOPT_PASSWORD, r->password);
     }
-  rc = curl_easy_perform (r->curl);
-  curl_easy_getinfo (r->curl, CURLINFO_RESPONSE_CODE, &rs.status);
+  rc = r->cu->curl_easy_perform (r->curl);
+  r->cu->curl_easy_getinfo (r->curl, CURLINFO_RESPONSE_CODE, &rs.status);
   if (rc != CURLE_OK)
     {
       curl_failure (r, rc, errbuf, "token request", err);
