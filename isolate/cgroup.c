@@ -430,6 +430,50 @@ sk_cgroup_attach (struct sk_cgroup *cg, pid_t pid, sk_err_t *err)
 }
 
 int
+sk_cgroup_join_fds (struct sk_cgroup *cg, int fds[SK_CGROUP_MAX_JOIN_FDS], sk_err_t *err)
+{
+  const char *dirs[SK_CG_N_CTRL];
+  size_t n_dirs, n = 0;
+
+  if (cg->layout != SK_CGROUP_V1)
+    return 0;
+  n_dirs = distinct_dirs (cg, dirs);
+  for (size_t i = 0; i < n_dirs && n < SK_CGROUP_MAX_JOIN_FDS; i++)
+    {
+      _cleanup_free_ char *path = xasprintf ("%s/tasks", dirs[i]);
+      int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+      if (fd < 0)
+        {
+          int saved = errno;
+          while (n > 0)
+            close (fds[--n]);
+          return sk_err_set (err, saved, "cgroup `%s`: open `%s`", cg->path, path);
+        }
+      fds[n++] = fd;
+    }
+  return (int)n;
+}
+
+int
+sk_cgroup_join_self (const int *fds, size_t n)
+{
+  int ret = 0, saved = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      if (ret == 0 && write (fds[i], "0", 1) != 1)
+        {
+          saved = errno;
+          ret = -1;
+        }
+      close (fds[i]);
+    }
+  errno = saved;
+  return ret;
+}
+
+int
 sk_cgroup_wait_empty (struct sk_cgroup *cg, int timeout_ms, sk_err_t *err)
 {
   const char *dirs[SK_CG_N_CTRL];

@@ -62,6 +62,20 @@ int sk_cgroup_open (const char *path, struct sk_cgroup **out, sk_err_t *err);
  * Owned by the cgroup object. */
 int sk_cgroup_clone_fd (struct sk_cgroup *cg);
 
+/* Cgroup v1: open, for writing, the `tasks` file of the group in every
+ * hierarchy, so that a single-threaded child moves itself by writing "0"
+ * to each (sk_cgroup_join_self). A thread moving itself skips the global
+ * threadgroup lock, whose first writer in a while waits for an RCU grace
+ * period (~10 ms); the parent writing the child's pid to cgroup.procs pays
+ * it on every launch. Returns how many fds were opened (0 on v2, where
+ * clone3 places the child). The caller closes them. */
+#define SK_CGROUP_MAX_JOIN_FDS 8
+int sk_cgroup_join_fds (struct sk_cgroup *cg, int fds[SK_CGROUP_MAX_JOIN_FDS], sk_err_t *err);
+
+/* Child side of sk_cgroup_join_fds: no allocation, syscalls only. Closes
+ * the fds. -1 with errno set when a write fails. */
+int sk_cgroup_join_self (const int *fds, size_t n);
+
 /* Move process `pid` (all its threads) into the group in every hierarchy. */
 int sk_cgroup_attach (struct sk_cgroup *cg, pid_t pid, sk_err_t *err);
 

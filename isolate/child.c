@@ -27,7 +27,7 @@ sk_phase_name (int phase)
     [SK_PHASE_RLIMITS] = "rlimits",   [SK_PHASE_CHDIR] = "chdir",
     [SK_PHASE_USER] = "user",         [SK_PHASE_CAPS] = "capabilities",
     [SK_PHASE_SECCOMP] = "seccomp",   [SK_PHASE_INIT] = "init",
-    [SK_PHASE_EXEC] = "exec",
+    [SK_PHASE_EXEC] = "exec",         [SK_PHASE_CGROUP] = "cgroup",
   };
   if (phase < 0 || (unsigned)phase >= sizeof names / sizeof names[0] || names[phase] == NULL)
     return "unknown";

@@ -30,6 +30,7 @@ enum sk_phase
   SK_PHASE_SECCOMP,
   SK_PHASE_INIT,
   SK_PHASE_EXEC,
+  SK_PHASE_CGROUP,
 };
 
 #define SK_CHILD_TEXT_MAX 480

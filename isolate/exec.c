@@ -189,8 +189,8 @@ child_chdir_checked (const char *cwd, bool tried_ok, struct sk_child_fail *f)
 }
 
 static int
-child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_seccomp_program *prog,
-             struct sk_child_fail *f)
+child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_spawn_join *join,
+             struct sk_seccomp_program *prog, struct sk_child_fail *f)
 {
   int sock = *sockp;
   struct child_fds fds = { -1, -1, -1 };
@@ -202,11 +202,15 @@ child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_secc
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+  /* v1: into the cgroup by ourselves, before the fd sweep below closes
+   * the files we write to. */
+  if (sk_spawn_child_join (join, f) < 0)
+    return -1;
   if (child_fds_setup (s, sock, &fds, f) < 0)
     return -1;
   sock = *sockp = fds.sock;
 
-  /* GO: we are in the container's cgroup, with its limits. */
+  /* GO: we are in the container's cgroup (joined above on v1), with its limits. */
   if (sk_spawn_child_wait_for (sock, SK_SYNC_GO, f) < 0)
     return -1;
 
@@ -256,13 +260,13 @@ child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_secc
 }
 
 static __attribute__ ((noreturn)) void
-child_main (const struct sk_exec_spec *s, int flags, int sock)
+child_main (const struct sk_exec_spec *s, int flags, int sock, struct sk_spawn_join *join)
 {
   struct sk_child_fail f = { 0 };
   struct sk_seccomp_program prog = { 0 };
   int code = SK_EXEC_SETUP_FAILED;
 
-  if (child_setup (s, flags, &sock, &prog, &f) < 0)
+  if (child_setup (s, flags, &sock, join, &prog, &f) < 0)
     {
       sk_sync_send (sock, SK_SYNC_ERROR, &f);
       if (f.phase == SK_PHASE_EXEC)
@@ -389,6 +393,7 @@ sk_exec_spawn (const struct sk_exec_spec *s, pid_t *pid_out, int *pidfd_out, sk_
   _cleanup_close_ int pidfd = -1;
   int socks[2];
   int flags;
+  struct sk_spawn_join join = { .n = 0 };
   bool in_cgroup = false;
   pid_t pid;
 
@@ -403,15 +408,23 @@ sk_exec_spawn (const struct sk_exec_spec *s, pid_t *pid_out, int *pidfd_out, sk_
     return sk_err_set (err, errno, "socketpair for the sync socket");
   parent_sock = socks[0];
 
-  pid = clone_in_pidns (s, flags, &pidfd, &in_cgroup, err);
-  if (pid < 0)
+  if (sk_spawn_join_open (s->cgroup, &join, err) < 0)
     {
       close (socks[1]);
       return -1;
     }
+  pid = clone_in_pidns (s, flags, &pidfd, &in_cgroup, err);
+  if (pid < 0)
+    {
+      close (socks[1]);
+      sk_spawn_join_close (&join);
+      return -1;
+    }
   if (pid == 0)
-    child_main (s, flags, socks[1]);
+    child_main (s, flags, socks[1], &join);
   close (socks[1]);
+  in_cgroup = in_cgroup || join.n > 0;
+  sk_spawn_join_close (&join);
 
   if (sk_spawn_prepare_from_parent (pid, s->cgroup, in_cgroup, s->rlimits, s->n_rlimits,
                                     s->oom_score_adj, err)

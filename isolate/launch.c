@@ -173,7 +173,8 @@ child_take_foreground (void)
 }
 
 static int
-child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_child_fail *f)
+child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_spawn_join *join,
+             struct sk_child_fail *f)
 {
   struct sk_seccomp_program prog = { 0 };
   sigset_t task_mask;
@@ -183,9 +184,11 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_ch
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  /* GO means: we are in our cgroup and our rlimits are set. Everything
-   * below runs limited. */
+  /* GO means: our rlimits are set and, unless we join it ourselves (v1,
+   * right here), we are in our cgroup. Everything below runs limited. */
   if (sk_spawn_child_wait_for (sock, SK_SYNC_GO, f) < 0)
+    return -1;
+  if (sk_spawn_child_join (join, f) < 0)
     return -1;
 
   /* The task's shared namespaces: joined before anything that depends on
@@ -308,11 +311,11 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_ch
 }
 
 static __attribute__ ((noreturn)) void
-child_main (const struct sk_launch_spec *s, int sock, int root_fd)
+child_main (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_spawn_join *join)
 {
   struct sk_child_fail f = { 0 };
 
-  if (child_setup (s, sock, root_fd, &f) < 0)
+  if (child_setup (s, sock, root_fd, join, &f) < 0)
     {
       sk_sync_send (sock, SK_SYNC_ERROR, &f);
       if (f.phase == SK_PHASE_EXEC && f.err == ENOENT)
@@ -530,6 +533,7 @@ sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *er
   _cleanup_close_ int pidfd = -1;
   _cleanup_close_ int root_fd = -1;
   int socks[2];
+  struct sk_spawn_join join = { .n = 0 };
   bool in_cgroup = false;
   pid_t pid;
 
@@ -539,18 +543,26 @@ sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *er
     return sk_err_set (err, errno, "socketpair for the sync socket");
   parent_sock = socks[0];
 
+  if (sk_spawn_join_open (s->cgroup, &join, err) < 0)
+    {
+      close (socks[1]);
+      return -1;
+    }
   pid = clone_child (s, &pidfd, &in_cgroup, err);
   if (pid < 0)
     {
       close (socks[1]);
+      sk_spawn_join_close (&join);
       return -1;
     }
   if (pid == 0)
     {
       close (socks[0]);
-      child_main (s, socks[1], root_fd);
+      child_main (s, socks[1], root_fd, &join);
     }
   close (socks[1]);
+  in_cgroup = in_cgroup || join.n > 0;
+  sk_spawn_join_close (&join);
 
   if (sk_spawn_prepare_from_parent (pid, s->cgroup, in_cgroup, s->rlimits, s->n_rlimits,
                                     s->oom_score_adj, err)

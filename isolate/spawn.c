@@ -40,6 +40,42 @@ sk_spawn_child_reset_signals (void)
 }
 
 int
+sk_spawn_join_open (struct sk_cgroup *cg, struct sk_spawn_join *j, sk_err_t *err)
+{
+  int n;
+
+  j->n = 0;
+  j->cgroup_path = NULL;
+  if (cg == NULL)
+    return 0;
+  n = sk_cgroup_join_fds (cg, j->fds, err);
+  if (n < 0)
+    return -1;
+  j->n = (size_t)n;
+  j->cgroup_path = sk_cgroup_path (cg);
+  return 0;
+}
+
+void
+sk_spawn_join_close (struct sk_spawn_join *j)
+{
+  for (size_t i = 0; i < j->n; i++)
+    close (j->fds[i]);
+  j->n = 0;
+}
+
+int
+sk_spawn_child_join (struct sk_spawn_join *j, struct sk_child_fail *f)
+{
+  size_t n = j->n;
+
+  j->n = 0;
+  if (n > 0 && sk_cgroup_join_self (j->fds, n) < 0)
+    return sk_child_fail (f, SK_PHASE_CGROUP, errno, "join cgroup `%s`", j->cgroup_path);
+  return 0;
+}
+
+int
 sk_spawn_prepare_from_parent (pid_t pid, struct sk_cgroup *cgroup, bool in_cgroup,
                               const struct sk_rlimit *rlimits, size_t n_rlimits, int oom_score_adj,
                               sk_err_t *err)

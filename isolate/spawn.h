@@ -5,6 +5,7 @@
 #ifndef SKIFF_SPAWN_H
 #define SKIFF_SPAWN_H
 
+#include "cgroup.h"
 #include "child.h"
 #include "error.h"
 #include "launch.h"
@@ -12,8 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-struct sk_cgroup;
 
 /* Exit status of a child whose parent went away or gave up; the parent
  * reports the record it got, never this number. */
@@ -24,6 +23,19 @@ int sk_spawn_child_wait_for (int sock, int expected, struct sk_child_fail *f);
 /* Child: default dispositions and an empty mask, as from a shell (skiff
  * blocks signals for its signalfd and ignores SIGPIPE). */
 void sk_spawn_child_reset_signals (void);
+
+/* Cgroup v1: the child moves itself into its group (sk_cgroup_join_fds
+ * says why). The parent opens the fds before clone and closes its copies
+ * after; the child writes and closes them right after GO. Empty on v2. */
+struct sk_spawn_join
+{
+  int fds[SK_CGROUP_MAX_JOIN_FDS];
+  size_t n;
+  const char *cgroup_path;
+};
+int sk_spawn_join_open (struct sk_cgroup *cg, struct sk_spawn_join *j, sk_err_t *err);
+void sk_spawn_join_close (struct sk_spawn_join *j);
+int sk_spawn_child_join (struct sk_spawn_join *j, struct sk_child_fail *f);
 
 /* Parent, while the child waits: its cgroup (unless born in it), its
  * rlimits (from outside, naming CAP_SYS_RESOURCE when that is what is
