@@ -389,6 +389,8 @@ cmd_supervise (struct sk_global *g, int argc, char **argv)
 
   if (argc != 2)
     return SK_EXIT_SKIFF;
+  /* Before any child exists: the monitor's socket is ours alone. */
+  sk_monitor_attach ();
   dir = sk_task_dir_path (g->root, argv[1]);
   path = xasprintf ("%s/options.json", dir);
   if (sk_read_file (path, &text, &len, &err) < 0)

@@ -57,9 +57,23 @@ run_help (FILE *out)
       "\n"
       "Ctrl-C or SIGTERM stops the task: SIGTERM to each container, SIGKILL to its cgroup\n"
       "after its stopTimeout (default 30 s); a second Ctrl-C kills at once.\n"
+      "A container with pseudoTerminal runs on a terminal of its own (docker -t) whose\n"
+      "size follows this one's; with interactive too (docker -it) this terminal is raw\n"
+      "while it runs, so Ctrl-C goes to the container, which decides.\n"
       "Exit codes: the container's, 128+n if signal n killed it, 124 timeout, 125 skiff\n"
       "could not set up the task, 126 cannot execute, 127 command not found,\n"
       "130/143 stopped by SIGINT/SIGTERM.\n");
+}
+
+/* A detached task's pty master would have to outlive its supervisor
+ * (docs/cli.md, "Terminals"): said before anything starts. */
+static const struct sk_container *
+first_pseudo_terminal (const struct sk_task *task)
+{
+  for (size_t i = 0; i < task->n_containers; i++)
+    if (task->containers[i].pseudo_terminal)
+      return &task->containers[i];
+  return NULL;
 }
 
 /* "90", "90s", "1500ms", "5m", "1h30m" -> milliseconds. */
@@ -316,6 +330,14 @@ cmd_run (struct sk_global *g, int argc, char **argv)
       code = sk_supervise_detached (g, detached_id, &req);
       sk_task_free (req.task);
       return code;
+    }
+  const struct sk_container *tty = detach ? first_pseudo_terminal (req.task) : NULL;
+  if (tty != NULL)
+    {
+      fprintf (stderr, "skiff run: container %s: pseudoTerminal with run -d is not supported yet\n",
+               tty->name);
+      sk_task_free (req.task);
+      return SK_EXIT_SKIFF;
     }
   if (detach)
     {

@@ -1,13 +1,19 @@
 /* The monitor of a detached task: the one skiff process that must survive.
  * It is the parent of the task's supervisor and the subreaper of its
- * containers, and does nothing else (no JSON, no cgroups, no decisions):
+ * containers, and decides nothing (no JSON, no cgroups, no policies). One
+ * epoll loop over a signalfd, a timerfd, the supervisor's socket and, while
+ * the supervisor hibernates, the containers' stdout/stderr FIFOs:
  *
- *   - respawns the supervisor (`skiff __supervise ID`) when it dies other
- *     than by finishing the task (exit 0), with a growing delay;
+ *   - spawns the supervisor (`skiff __supervise ID`), again after a crash
+ *     (growing delay) and when a hibernating one must wake: a container
+ *     exit, output on a FIFO, the deadline it left, a CLI request;
  *   - reaps containers re-parented to it and records each exit status in
  *     <task>/exits/<pid>.<start-time>, for the next supervisor;
+ *   - keeps fds a supervisor deposits (sk_monitor_deposit_fd) across
+ *     supervisors;
  *   - holds <task>/lock (flock) for its lifetime: a free lock means the
- *     monitor is gone and the task must be re-adopted.
+ *     monitor is gone and the task must be re-adopted; <task>/monitor says
+ *     "<pid> <start-time>" so the CLI can signal it.
  *
  * docs/architecture.md, "Crash safety", explains the split. */
 #ifndef SKIFF_MONITOR_H
@@ -16,6 +22,18 @@
 #include "error.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+
+/* The supervisor's exit status for "nothing to decide: wake me later". */
+#define SK_MONITOR_EXIT_HIBERNATE 75
+/* Idle time before a detached task's supervisor hibernates, in ms (default
+ * SK_MONITOR_HIBERNATE_DEFAULT_MS; 0 = never). */
+#define SK_MONITOR_HIBERNATE_ENV "SKIFF_HIBERNATE_MS"
+#define SK_MONITOR_HIBERNATE_DEFAULT_MS 2000
+/* How the monitor hands its socket to the supervisor (an fd number). */
+#define SK_MONITOR_FD_ENV "SKIFF_MONITOR_FD"
+
+/* ---- the CLI side ------------------------------------------------------ */
 
 /* Start the monitor of task `id` fully detached (double fork, setsid, stdio
  * on /dev/null) from the process that holds the task's lock on `lock_fd`:
@@ -31,5 +49,40 @@ int sk_monitor_main (const char *root, const char *id, int lock_fd);
  * stopped. Safe to call from any command, concurrently: the task lock
  * decides who does it. Returns true when a monitor was started. */
 bool sk_monitor_readopt (const char *root, const char *id);
+
+/* Signal the monitor of the task in `task_dir` (identified by pid + start
+ * time from <task>/monitor, never by pid alone). SIGTERM: a stop request,
+ * forwarded to the supervisor, which is woken first when it hibernates;
+ * SIGUSR1: wake the supervisor. Returns 0 when sent, -1 when no live
+ * monitor could be found. */
+int sk_monitor_signal (const char *task_dir, int sig);
+
+/* ---- the supervisor side ----------------------------------------------- */
+
+/* Take the monitor's socket from the environment (SK_MONITOR_FD_ENV, then
+ * unset; the fd becomes close-on-exec). Call before any child is started.
+ * True when running under a monitor. */
+bool sk_monitor_attach (void);
+
+/* The hibernation grace period from SK_MONITOR_HIBERNATE_ENV, in ms; 0 when
+ * hibernation is off or there is no monitor. */
+uint64_t sk_monitor_hibernate_ms (void);
+
+/* Tell the monitor this supervisor hibernates: it exits next with
+ * SK_MONITOR_EXIT_HIBERNATE and wants to be woken (spawned again) at
+ * `wake_at_ms` (CLOCK_MONOTONIC, 0 = only on an event). */
+int sk_monitor_hibernate (uint64_t wake_at_ms, sk_err_t *err);
+
+/* Supervisor side. Gives the monitor a duplicate of FD under NAME (≤ 63 chars) so it
+ * outlives this supervisor. Returns 0 and does nothing when not under a monitor. */
+int sk_monitor_deposit_fd (const char *name, int fd, sk_err_t *err);
+/* A duplicate of the fd deposited under NAME (O_CLOEXEC), or -1 with errno ENOENT. */
+int sk_monitor_withdraw_fd (const char *name);
+/* The monitor closes its copy (the container that used it is gone). */
+void sk_monitor_forget_fd (const char *name);
+
+/* For tests: answer fd-store requests on `sock` (the monitor's end of a
+ * SOCK_SEQPACKET socketpair) until the peer closes it. */
+void sk_monitor_serve_store (int sock);
 
 #endif
