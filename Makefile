@@ -7,7 +7,7 @@
 #   make asan       the test suites under AddressSanitizer + UBSan
 #   make fuzz       libFuzzer on the task-definition parser (FUZZ_SECONDS each)
 #   make check-fuzz fuzzing regressions + a short bounded pass (part of check)
-#   make bench      benchmarks (tests/bench/)
+#   make bench      benchmarks (tests/bench/, docs/performance.md); bench-quick: smaller
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed by the `deps` step when running as
@@ -50,7 +50,7 @@ DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev 
                    bats busybox-static valgrind iproute2 python3 clang clang-format libclang-rt-14-dev \
                    libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo umoci
 
-.PHONY: all deps demo check check-unit check-valgrind check-integration asan bench install \
+.PHONY: all deps demo check check-unit check-valgrind check-integration asan bench bench-quick install \
         uninstall clean format format-check rootfs check-v2 check-v2-if-able fuzz check-fuzz
 
 all: $(BUILD)/skiff
@@ -165,8 +165,10 @@ demo: $(BUILD)/skiff rootfs
 	@sh tests/tools/demo.sh $(BUILD)
 
 bench: $(BUILD)/skiff rootfs
-	@sh tests/bench/run.sh $(BUILD)
-	@sh tests/bench/footprint.sh $(BUILD)
+	@bash tests/bench/all.sh $(BUILD)
+
+bench-quick: $(BUILD)/skiff rootfs
+	@bash tests/bench/all.sh $(BUILD) quick
 
 # ---- install ----------------------------------------------------------------
 install: $(BUILD)/skiff

@@ -85,3 +85,9 @@ printf '%-44s %8.1fms %8.2f\n' "skiff run, second start (no unpack)" \
   "$(awk -v a="$w" 'BEGIN{print a/1000}')" "$(awk -v a="$w" -v b="$r" 'BEGIN{print a/b}')"
 printf 'skiff cold / (skopeo+umoci) = %.2f   second start / cold = %.3f\n' \
   "$(awk -v a="$s" -v b="$r" 'BEGIN{print a/b}')" "$(awk -v a="$w" -v b="$s" 'BEGIN{print a/b}')"
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+  printf '%s\t%s\t%s\t%s\n' "pull+unpack+start skiff / (skopeo+umoci)" \
+    "$(awk -v a="$s" -v b="$r" 'BEGIN { printf "%.2f", a / b }')" "" "" >>"$BENCH_SUMMARY"
+  printf '%s\t%s\t%s\t%s\n' "second start / (skopeo+umoci)" \
+    "$(awk -v a="$w" -v b="$r" 'BEGIN { printf "%.2f", a / b }')" "" "" >>"$BENCH_SUMMARY"
+fi
