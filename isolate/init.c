@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +21,27 @@ status_to_exit (int status)
   return 255;
 }
 
+/* The record survives us and our parent: written whole at its offset (one
+ * pwrite) and synced before the exit that others may observe. */
+static void
+write_status (int fd, int status)
+{
+  char rec[32];
+  int len;
+
+  if (fd < 0)
+    return;
+  if (WIFSIGNALED (status))
+    len = snprintf (rec, sizeof rec, "killed %d\n", WTERMSIG (status));
+  else
+    len = snprintf (rec, sizeof rec, "exited %d\n", WEXITSTATUS (status));
+  if (pwrite (fd, rec, (size_t)len, SK_INIT_STATUS_RECORD_AT) == len)
+    fsync (fd);
+  close (fd);
+}
+
 void
-sk_init_loop (pid_t task)
+sk_init_loop (pid_t task, int status_fd)
 {
   sigset_t all;
 
@@ -48,9 +69,35 @@ sk_init_loop (pid_t task)
           if (pid <= 0)
             break;
           if (pid == task)
-            _exit (status_to_exit (status));
+            {
+              write_status (status_fd, status);
+              _exit (status_to_exit (status));
+            }
         }
     }
+}
+
+static void
+close_fd_range (unsigned first, unsigned last)
+{
+  if (first > last)
+    return;
+  if (syscall (SYS_close_range, first, last, 0) == 0)
+    return;
+  for (unsigned fd = first; fd <= last && fd < 4096; fd++)
+    close ((int)fd);
+}
+
+void
+sk_init_close_fds (int keep)
+{
+  if (keep < 3)
+    {
+      close_fd_range (3, ~0U);
+      return;
+    }
+  close_fd_range (3, (unsigned)keep - 1);
+  close_fd_range ((unsigned)keep + 1, ~0U);
 }
 
 pid_t

@@ -264,6 +264,12 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_sp
   if (sk_spawn_child_wait_for (sock, SK_SYNC_START, f) < 0)
     return -1;
 
+  /* The container outlives a supervisor that is restarted (detached
+   * mode), init included (its death would end the pid namespace); in the
+   * foreground it dies with skiff. A forked task starts without one. */
+  if (!s->die_with_parent)
+    prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
   sigemptyset (&task_mask);
   sk_spawn_child_reset_signals ();
   if (s->init)
@@ -275,22 +281,21 @@ child_setup (const struct sk_launch_spec *s, int sock, int root_fd, struct sk_sp
       if (task > 0)
         {
           close (sock);
+          sk_init_close_fds (s->init_status_fd);
           if (prog.filter != NULL)
             {
               struct sk_child_fail ignored;
               if (sk_seccomp_load_in_child (&prog, &ignored) < 0)
                 kill (task, SIGKILL);
             }
-          sk_init_loop (task);
+          sk_init_loop (task, s->init_status_fd);
         }
+      /* The task never holds init's status file. */
+      if (s->init_status_fd >= 0)
+        close (s->init_status_fd);
       if (s->console_path != NULL)
         child_take_foreground ();
     }
-
-  /* The task outlives a supervisor that is restarted (detached mode); in
-   * the foreground it dies with skiff. */
-  if (!s->die_with_parent)
-    prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
   /* Seccomp is the very last step: the filter then only has to allow what
    * runs after it (send, execve), and no_new_privs is already set. */
@@ -567,6 +572,11 @@ sk_launch (const struct sk_launch_spec *s, struct sk_launched *out, sk_err_t *er
   if (sk_spawn_prepare_from_parent (pid, s->cgroup, in_cgroup, s->rlimits, s->n_rlimits,
                                     s->oom_score_adj, err)
       < 0)
+    {
+      sk_spawn_kill_and_reap (pidfd);
+      return -1;
+    }
+  if (s->on_cloned != NULL && s->on_cloned (s->on_cloned_ctx, pid, err) < 0)
     {
       sk_spawn_kill_and_reap (pidfd);
       return -1;

@@ -59,6 +59,13 @@ struct sk_launch_spec
   const struct sk_sysctl *sysctls;
   int stdio[3];         /* fds to become 0, 1, 2 in the container */
   bool init;            /* initProcessEnabled: skiff's minimal init is pid 1 */
+  /* With init: the init status file (init.h), kept by init only; -1 none. */
+  int init_status_fd;
+  /* Called once the child exists, before it may run anything (it waits for
+   * GO): records which process this start is. NULL: none. -1 fails the
+   * start. */
+  int (*on_cloned) (void *ctx, pid_t pid, sk_err_t *err);
+  void *on_cloned_ctx;
   bool die_with_parent; /* the container is killed when the launching process dies */
   int oom_score_adj;    /* written for the child; 0 leaves it inherited */
   /* pseudoTerminal: stdio are the slave of a pty skiff opened, named

@@ -6,6 +6,7 @@
 #include "cgroup.h"
 #include "env.h"
 #include "seccomp.h"
+#include "start_record.h"
 #include "state.h"
 #include "util.h"
 
@@ -475,6 +476,7 @@ sk_ctr_prepare (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_c
   c->spec.stdio[1] = STDOUT_FILENO;
   c->spec.stdio[2] = STDERR_FILENO;
   c->spec.init = def->init_process_enabled || ov->init;
+  c->spec.init_status_fd = -1;
   c->spec.die_with_parent = t->die_with_parent;
   return 0;
 }
@@ -500,14 +502,27 @@ sk_ctr_start (struct sk_ctr *c, sk_err_t *err)
     }
   if (sk_cgroup_oom_kills (c->cgroup, &c->oom_kills_before, err) < 0)
     return -1;
-  if (sk_launch (&c->spec, &l, err) < 0)
-    {
-      if (devnull >= 0)
-        c->spec.stdio[0] = -1;
-      return -1;
-    }
+  /* Detached: which start this is, and init's status file, are on disk
+   * before anything of it runs (start_record.h). */
+  struct sk_start_files files = { .start_fd = -1, .init_fd = -1 };
+  bool recorded = !c->spec.die_with_parent;
+  if (recorded && sk_start_files_open (c->state_dir, c->starts + 1, c->spec.init, &files, err) < 0)
+    return -1;
+  c->spec.init_status_fd = files.init_fd;
+  c->spec.on_cloned = recorded ? sk_start_files_cloned : NULL;
+  c->spec.on_cloned_ctx = &files;
+  int launched = sk_launch (&c->spec, &l, err);
+  sk_start_files_close (&files);
+  c->spec.init_status_fd = -1;
+  c->spec.on_cloned = NULL;
+  c->spec.on_cloned_ctx = NULL;
   if (devnull >= 0)
     c->spec.stdio[0] = -1;
+  if (launched < 0)
+    return -1;
+  c->starts++;
+  if (recorded)
+    sk_test_crash_point ("SKIFF_TEST_CRASH_AFTER_CLONE");
   c->pid = l.pid;
   c->pidfd = l.pidfd;
   c->state = SK_CTR_RUNNING;

@@ -74,6 +74,7 @@ struct sk_ctr
   int stop_signal;
 
   /* runtime */
+  uint32_t starts; /* successful starts in this attempt (detached: start_record.h) */
   enum sk_ctr_state state;
   pid_t pid;
   int pidfd;

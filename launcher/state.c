@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int
@@ -178,6 +179,60 @@ gc_task (const char *root, const char *id)
   sk_err_free (&err);
 }
 
+/* How old an unfinished task directory must be before gc takes it for the
+ * remains of a crash: creation takes milliseconds, and its lock is held
+ * from the start anyway. */
+#define SK_NEW_DIR_GRACE_S 60
+
+/* `.<id>.new`: a task directory whose creator died before renaming it. */
+static bool
+is_new_dir_name (const char *name, char id[SK_TASK_ID_LEN + 1])
+{
+  size_t len = strlen (name);
+
+  if (len != 1 + SK_TASK_ID_LEN + 4 || name[0] != '.' || strcmp (name + len - 4, ".new") != 0)
+    return false;
+  for (size_t i = 0; i < SK_TASK_ID_LEN; i++)
+    if (!strchr ("0123456789abcdef", name[1 + i]) || name[1 + i] == '\0')
+      return false;
+  memcpy (id, name + 1, SK_TASK_ID_LEN);
+  id[SK_TASK_ID_LEN] = '\0';
+  return true;
+}
+
+static bool
+gc_new_dir (const char *root, const char *name)
+{
+  char id[SK_TASK_ID_LEN + 1];
+  _cleanup_free_ char *dir = NULL;
+  _cleanup_free_ char *lock = NULL;
+  _cleanup_close_ int fd = -1;
+  _cleanup_free_ char *task_cg = NULL;
+  sk_err_t err = NULL;
+  struct stat st;
+
+  if (!is_new_dir_name (name, id))
+    return false;
+  dir = xasprintf ("%s/tasks/%s", root, name);
+  if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode)
+      || time (NULL) - st.st_mtime < SK_NEW_DIR_GRACE_S)
+    return false;
+  /* Its creator holds the lock from right after the mkdir: a held lock is a
+   * creation in progress, however slow. */
+  lock = xasprintf ("%s/lock", dir);
+  fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno != ENOENT)
+    return false;
+  if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return false;
+  task_cg = sk_task_cgroup_path (id, NULL);
+  sk_cgroup_remove_path (task_cg, &err);
+  sk_err_free (&err);
+  sk_remove_tree (dir, &err);
+  sk_err_free (&err);
+  return true;
+}
+
 int
 sk_state_gc (const char *root)
 {
@@ -190,6 +245,8 @@ sk_state_gc (const char *root)
     return 0;
   while ((de = readdir (d)) != NULL)
     {
+      if (de->d_name[0] == '.' && gc_new_dir (root, de->d_name))
+        n++;
       if (de->d_name[0] == '.' || strlen (de->d_name) != SK_TASK_ID_LEN)
         continue;
       gc_task (root, de->d_name);

@@ -3,7 +3,8 @@
  *   <root>/tasks/<task-id>/containers/<name>/{upper,work,merged}
  *   <root>/cache/seccomp/<hash>.bpf
  * A task directory whose lock nobody holds belongs to a skiff that died:
- * sk_state_gc removes it, with its cgroups. */
+ * sk_state_gc removes it, with its cgroups; so too a `.<id>.new` directory
+ * (one being created) older than a minute whose lock nobody holds. */
 #ifndef SKIFF_STATE_H
 #define SKIFF_STATE_H
 
