@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "health.h"
+#include "init_status.h"
 #include "probe.h"
 #include "pty.h"
 #include "restart.h"
@@ -432,6 +433,8 @@ adopted_exit (struct sup *s, size_t i, siginfo_t *info)
   struct sup_ctr *sc = &s->v[i];
   int how, status;
 
+  /* With init, its own record of the exit, should nobody have reaped it. */
+  sk_init_status_export (s->env->task_path, sc->c.state_dir, sc->c.pid, sc->pid_start);
   for (int tries = 0; tries < 50; tries++)
     {
       if (sk_exit_record_read (s->env->task_path, sc->c.pid, sc->pid_start, &how, &status) == 0)

@@ -3,6 +3,7 @@
  * design: docs/architecture.md, "Crash safety". */
 #include "cgroup.h"
 #include "events.h"
+#include "start_record.h"
 #include "supervise_internal.h"
 #include "task_userns.h"
 #include "util.h"
@@ -146,6 +147,8 @@ sup_resume (struct sup *s, uint64_t now)
   bool same_boot;
   struct sk_jw w;
 
+  /* Starts a killed predecessor made but never recorded (start_record.h). */
+  sk_start_records_resume (s);
   if (r == NULL)
     return;
   sk_boot_id (boot);
