@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "jsonw.h"
 #include "monitor.h"
+#include "spec.h"
 #include "state.h"
 #include "taskstate.h"
 #include "util.h"
@@ -442,6 +443,47 @@ cmd_kill (struct sk_global *g, int argc, char **argv)
   return code;
 }
 
+/* `docker wait` reports the container's own exit code. After `skiff stop`
+ * the task's code is run's 143 ("skiff was stopped by SIGTERM"); wait says
+ * how the essential container really ended (137 when stopTimeout ran out
+ * and SIGKILL ended it). The first essential container by definition
+ * order; false when the task was not stopped by a user. */
+static bool
+essential_exit (const char *root, const char *id, const struct sk_task_record *rec, bool *known,
+                int *code)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/tasks/%s/spec.json", root, id);
+  struct sk_task *task = NULL;
+  struct sk_diags diags = { 0 };
+  sk_err_t err = NULL;
+  bool found = false;
+
+  if (rec->stop_code == NULL || strcmp (rec->stop_code, "UserInitiated") != 0)
+    return false;
+  if (sk_task_load_file (path, NULL, &task, &diags, &err) < 0)
+    {
+      sk_err_free (&err);
+      sk_diags_clear (&diags);
+      return false;
+    }
+  sk_diags_clear (&diags);
+  for (size_t i = 0; i < task->n_containers && !found; i++)
+    {
+      if (!task->containers[i].essential)
+        continue;
+      for (size_t k = 0; k < rec->n && !found; k++)
+        if (rec->c[k].name != NULL && strcmp (rec->c[k].name, task->containers[i].name) == 0
+            && rec->c[k].ever_started)
+          {
+            *known = rec->c[k].exit_known;
+            *code = rec->c[k].exit_code;
+            found = true;
+          }
+    }
+  sk_task_free (task);
+  return found;
+}
+
 int
 cmd_wait (struct sk_global *g, int argc, char **argv)
 {
@@ -460,11 +502,11 @@ cmd_wait (struct sk_global *g, int argc, char **argv)
     return SK_EXIT_SKIFF;
   if (wait_stopped (g->root, id, 0, &rec) < 0)
     return SK_EXIT_SKIFF;
-  if (rec.exit_known)
-    {
-      printf ("%d\n", rec.exit_code);
-      code = rec.exit_code;
-    }
+  bool known = rec.exit_known;
+  code = rec.exit_code;
+  essential_exit (g->root, id, &rec, &known, &code);
+  if (known)
+    printf ("%d\n", code);
   else
     {
       printf ("unknown\n");
