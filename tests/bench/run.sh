@@ -28,6 +28,15 @@ trap 'rm -rf "$tmp"' EXIT
 
 write_task "$tmp/task.json" "$rootfs"
 write_bundle "$tmp/bundle" "$rootfs" /skiff-bench-cold
+# For reference only: crun without the seccomp profile, to show what
+# compiling it on every run costs crun.
+write_bundle "$tmp/bundle-nosec" "$rootfs" /skiff-bench-nosec
+python3 - "$tmp/bundle-nosec/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+del c["linux"]["seccomp"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
 # The same set-up seen from inside, for the equivalence check.
 what=(/usr/bin/probe rofs / caps nnp seccomp limits net) # the last verb gives the status
 write_task "$tmp/probe.json" "$rootfs" "${what[@]}"
@@ -54,13 +63,14 @@ in_v1_view bash -euo pipefail -c '
     case $1 in
       skiff) t0=${EPOCHREALTIME/./}; "$SKIFF" --root "$TMP/root" run "$TMP/task.json"; t1=${EPOCHREALTIME/./} ;;
       crun) t0=${EPOCHREALTIME/./}; crun run -b "$TMP/bundle" "bench-c$2"; t1=${EPOCHREALTIME/./} ;;
+      crun-nosec) t0=${EPOCHREALTIME/./}; crun run -b "$TMP/bundle-nosec" "bench-n$2"; t1=${EPOCHREALTIME/./} ;;
       runc) t0=${EPOCHREALTIME/./}; runc run -b "$TMP/bundle" "bench-r$2"; t1=${EPOCHREALTIME/./} ;;
       floor) t0=${EPOCHREALTIME/./}; unshare -pmnui --fork /bin/true; t1=${EPOCHREALTIME/./} ;;
     esac
     echo $((t1 - t0)) >>"$TMP/$1.txt"
   }
-  order=(skiff crun floor)
-  [ "$HAVE_RUNC" = 0 ] || order=(skiff crun runc floor)
+  order=(skiff crun floor crun-nosec)
+  [ "$HAVE_RUNC" = 0 ] || order=(skiff crun runc floor crun-nosec)
   for ((i = 0; i < RUNS; i++)); do
     n=${#order[@]}
     for ((k = 0; k < n; k++)); do one "${order[(i + k) % n]}" "$i"; done
@@ -84,11 +94,12 @@ f=$(median "$tmp/floor.txt")
 row() { printf '%-36s %8sms %8sms %8sms %8s\n' "$@"; }
 echo
 printf '%-36s %10s %10s %10s %8s\n' "cold start, /bin/true ($runs runs)" median p90 max "/floor"
-for name in floor crun runc skiff; do
+for name in floor crun-nosec crun runc skiff; do
   [ -f "$tmp/$name.txt" ] || continue
   m=$(median "$tmp/$name.txt")
   case $name in
     floor) label="unshare -pmnui --fork (floor)" ;;
+    crun-nosec) label="crun run, no seccomp (reference)" ;;
     crun) label="crun run" ;;
     runc) label="runc run" ;;
     skiff) label="skiff run" ;;
@@ -105,6 +116,8 @@ if [ -f "$tmp/runc.txt" ]; then
   r=$(median "$tmp/runc.txt")
   printf 'skiff / runc  = %s   (no target)\n' "$(ratio "$s" "$r")"
 fi
+cn=$(median "$tmp/crun-nosec.txt")
+printf 'skiff / crun without seccomp = %s   (no target: skiff does load its filter)\n' "$(ratio "$s" "$cn")"
 printf 'skiff / floor = %s   target <= 1.5   %s\n' "$sf" "$vf"
 echo "equivalent set-up (caps, no_new_privs, seccomp filter, memory+pids limits, lo up, read-only /): $same"
 echo "note: all use a seccomp allow-list (skiff: its own, Docker-equivalent, BPF cached per capability set;"
@@ -114,5 +127,6 @@ echo "      The floor has no cgroup, seccomp, capability drop, mounts or pivot_r
 summary "cold start skiff (ms, median)" "$(ms "$s")" "" ""
 summary "cold start skiff / crun" "$sc" "<= 0.75" "$vc"
 [ ! -f "$tmp/runc.txt" ] || summary "cold start skiff / runc" "$(ratio "$s" "$(median "$tmp/runc.txt")")" "" ""
+summary "cold start skiff / crun without seccomp" "$(ratio "$s" "$cn")" "" ""
 summary "cold start skiff / unshare floor" "$sf" "<= 1.5" "$vf"
 [ "$same" = yes ] || summary "cold start: runtimes set up the same" "no" "yes" "MISS"
