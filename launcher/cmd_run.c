@@ -65,17 +65,6 @@ run_help (FILE *out)
       "130/143 stopped by SIGINT/SIGTERM.\n");
 }
 
-/* A detached task's pty master would have to outlive its supervisor
- * (docs/cli.md, "Terminals"): said before anything starts. */
-static const struct sk_container *
-first_pseudo_terminal (const struct sk_task *task)
-{
-  for (size_t i = 0; i < task->n_containers; i++)
-    if (task->containers[i].pseudo_terminal)
-      return &task->containers[i];
-  return NULL;
-}
-
 /* "90", "90s", "1500ms", "5m", "1h30m" -> milliseconds. */
 static int
 parse_duration_ms (const char *text, uint64_t *out)
@@ -330,14 +319,6 @@ cmd_run (struct sk_global *g, int argc, char **argv)
       code = sk_supervise_detached (g, detached_id, &req);
       sk_task_free (req.task);
       return code;
-    }
-  const struct sk_container *tty = detach ? first_pseudo_terminal (req.task) : NULL;
-  if (tty != NULL)
-    {
-      fprintf (stderr, "skiff run: container %s: pseudoTerminal with run -d is not supported yet\n",
-               tty->name);
-      sk_task_free (req.task);
-      return SK_EXIT_SKIFF;
     }
   if (detach)
     {

@@ -363,13 +363,44 @@ connect_input (struct sk_task_tty *t, size_t idx, sk_err_t *err)
   return 0;
 }
 
+/* The sink reads a fresh pipe whose read end is then replaced with the
+ * master, keeping the fd number the sink knows. */
+static int
+install_on_sink (struct sk_log_sink *log, int master, sk_err_t *err)
+{
+  _cleanup_close_ int pipe_end = -1;
+
+  if (sk_log_sink_pipe (log, SK_LOG_STDOUT, &pipe_end, err) < 0)
+    return -1;
+  if (dup3 (master, sk_log_fd (log, SK_LOG_STDOUT), O_CLOEXEC) < 0)
+    return sk_err_set (err, errno, "dup3 the pty master");
+  return 0;
+}
+
+int
+sk_task_tty_adopt (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, int master,
+                   sk_err_t *err)
+{
+  _cleanup_close_ int m = master;
+
+  if (idx >= t->n)
+    return sk_err_set (err, EINVAL, "terminal of container %zu", idx);
+  if (fcntl (m, F_SETFL, O_RDWR | O_NONBLOCK) < 0)
+    return sk_err_set (err, errno, "fcntl O_NONBLOCK on the pty master");
+  if (install_on_sink (log, m, err) < 0)
+    return -1;
+  if (t->masters[idx] >= 0)
+    close (t->masters[idx]);
+  t->masters[idx] = steal_fd (&m);
+  return 0;
+}
+
 int
 sk_task_tty_open (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, bool input,
                   int *slave, const char **slave_path, sk_err_t *err)
 {
   _cleanup_close_ int master = -1;
   _cleanup_close_ int s = -1;
-  _cleanup_close_ int pipe_end = -1;
   char *path = NULL;
 
   if (idx >= t->n)
@@ -384,17 +415,10 @@ sk_task_tty_open (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, bo
       struct winsize ws = { .ws_row = 24, .ws_col = 80 };
       ioctl (master, TIOCSWINSZ, &ws);
     }
-  /* The sink reads a fresh pipe whose read end we then replace with the
-   * master, keeping the fd number the sink knows. */
-  if (sk_log_sink_pipe (log, SK_LOG_STDOUT, &pipe_end, err) < 0)
+  if (install_on_sink (log, master, err) < 0)
     {
       free (path);
       return -1;
-    }
-  if (dup3 (master, sk_log_fd (log, SK_LOG_STDOUT), O_CLOEXEC) < 0)
-    {
-      free (path);
-      return sk_err_set (err, errno, "dup3 the pty master");
     }
   if (t->masters[idx] >= 0)
     close (t->masters[idx]);

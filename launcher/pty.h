@@ -77,6 +77,11 @@ int sk_task_tty_fd (const struct sk_task_tty *t);
  * first interactive one), and a terminal on stdin turns raw. */
 int sk_task_tty_open (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, bool input,
                       int *slave, const char **slave_path, sk_err_t *err);
+/* A resumed supervisor of a detached task: container `idx` still runs on
+ * the pty whose master is `master` (taken over: closed on failure too),
+ * installed on `log` as sk_task_tty_open does. */
+int sk_task_tty_adopt (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, int master,
+                       sk_err_t *err);
 void sk_task_tty_dispatch (struct sk_task_tty *t);
 /* Closes everything and restores the terminal. NULL is a no-op. */
 void sk_task_tty_free (struct sk_task_tty *t);

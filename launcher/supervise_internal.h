@@ -81,6 +81,14 @@ struct sup
   int signal;
   struct sk_task_record rec; /* what sup_observe() reports; strings borrowed */
   struct sk_task_tty *tty;   /* pseudoTerminal containers; NULL when none */
+
+  /* Detached tasks: hibernation (monitor.h). */
+  uint64_t hibernate_ms;     /* idle time before hibernating, 0 = never */
+  uint64_t last_activity_ms; /* monotonic: the last event that was not a bare timer */
+  bool hibernating;          /* deciding to: state.json says so */
+  uint64_t wake_at_ms;       /* the earliest deadline left to the monitor */
+  bool hibernated;           /* done: the loop returned for it */
+  bool woken;                /* resumed from a hibernating predecessor */
 };
 
 const char *sup_name_of (const struct sup *s, size_t i);
@@ -89,6 +97,9 @@ int sup_fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_e
 void sup_on_exit_of (struct sup *s, size_t i, uint64_t now);
 
 void sup_drain_logs (struct sup *s, size_t i);
+/* A resumed supervisor takes a running pseudoTerminal container's pty back
+ * from the monitor; false when container i has no pty. */
+bool sup_pty_reattach (struct sup *s, size_t i);
 
 /* supervise_setup.c */
 int sup_prepare (struct sup *s, sk_err_t *err);

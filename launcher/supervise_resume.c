@@ -119,6 +119,8 @@ reattach_logs (struct sup *s, size_t i)
   struct sup_ctr *sc = &s->v[i];
   sk_err_t err = NULL;
 
+  if (sup_pty_reattach (s, i))
+    return;
   for (int stream = SK_LOG_STDOUT; stream <= SK_LOG_STDERR; stream++)
     {
       int end = -1;

@@ -163,11 +163,34 @@ tty_task() {
   run -0 skiff rm -f "$id"
 }
 
-@test "run -d with pseudoTerminal: one clear error, nothing started" {
-  task_json -c '"pseudoTerminal": true' -- sleep 60
-  run --separate-stderr skiff run -d "$TASK"
-  assert_status 125
-  assert_contains "$stderr" "pseudoTerminal with run -d is not supported yet"
-  assert_one_line "$stderr"
-  [ -z "$(ls "$ROOT/tasks" 2>/dev/null)" ]
+# Wait until EXPR (bash) is true, up to 15 s.
+wait_until() {
+  local tries=150
+  while ! eval "$1"; do
+    tries=$((tries - 1))
+    [ $tries -gt 0 ] || { echo "wait_until: '$1' never became true" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+@test "run -d with pseudoTerminal: the output goes to the logs, and survives kill -9 of the supervisor" {
+  task_json -c '"pseudoTerminal": true, "interactive": true' -- /bin/sh -c \
+    '[ -t 0 ] && [ -t 1 ] && echo detached-tty; stty size; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done'
+  run -0 skiff run -d "$TASK"
+  id=$output
+  wait_until 'skiff logs "$id" 2>/dev/null | grep -q tick-3'
+  run -0 skiff logs "$id"
+  assert_contains "$output" "detached-tty"
+  assert_contains "$output" "24 80"
+  assert_not_contains "$output" $'\r'
+  sup=$(pgrep -f -- "--root $ROOT __supervise $id" | head -n1)
+  [ -n "$sup" ]
+  kill -KILL "$sup"
+  # The next supervisor takes the pty back: the ticks go on in the logs.
+  last=$(skiff logs "$id" | grep -o 'tick-[0-9]*' | tail -n1)
+  wait_until '[ "$(skiff logs "$id" | grep -c tick-)" -gt $(( ${last#tick-} + 10 )) ]'
+  drive -- exec -t "$id" -- /bin/sh -c '[ -t 1 ] && echo exec-tty'
+  assert_drive 0
+  assert_contains "$output" "exec-tty"
+  run -0 skiff rm -f "$id"
 }
