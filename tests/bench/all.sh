@@ -14,7 +14,8 @@
 #   BENCH_SCALE_TASKS   detached sleep tasks                 1000 [100]
 #   BENCH_IDLE_SECONDS  idle window for CPU                  10 [3]
 #   BENCH_PULL_RUNS     pull + unpack rounds                 5 [2]
-#   BENCH_ONLY          a space-separated subset of: cold throughput restart scale footprint pull
+#   BENCH_TRACE_RUNS    traced cold starts per runtime       5
+#   BENCH_ONLY          a space-separated subset of: cold trace throughput restart scale footprint pull
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/bench/lib.sh
@@ -25,7 +26,7 @@ if [ "${2:-}" = quick ]; then
   export BENCH_RESTARTS=${BENCH_RESTARTS:-20} BENCH_SCALE_TASKS=${BENCH_SCALE_TASKS:-100}
   export BENCH_IDLE_SECONDS=${BENCH_IDLE_SECONDS:-3} BENCH_PULL_RUNS=${BENCH_PULL_RUNS:-2}
 fi
-only=${BENCH_ONLY:-cold throughput restart scale footprint pull}
+only=${BENCH_ONLY:-cold trace throughput restart scale footprint pull}
 BENCH_SUMMARY=$(mktemp /tmp/skiff-bench-summary.XXXXXX)
 export BENCH_SUMMARY
 trap 'rm -f "$BENCH_SUMMARY" "$BENCH_SUMMARY.fp"' EXIT
@@ -45,6 +46,7 @@ one() { # NAME COMMAND...
 }
 
 one cold bash "$here/run.sh" "$build"
+one trace bash "$here/trace.sh" "$build"
 one throughput bash "$here/throughput.sh" "$build"
 one restart bash "$here/restart.sh" "$build"
 one scale bash "$here/scale.sh" "$build"
