@@ -104,6 +104,17 @@ sk_pty_open (bool nonblock, int *master, int *slave, char **slave_path, sk_err_t
   if (s < 0)
     return sk_err_set (err, errno, "open the pty `%s`", name);
   sk_pty_copy_winsize (m);
+  {
+    /* Nobody's window to follow: the size of a classic terminal rather
+     * than 0x0, which confuses full-screen programs. */
+    struct winsize ws;
+    if (ioctl (m, TIOCGWINSZ, &ws) == 0 && (ws.ws_row == 0 || ws.ws_col == 0))
+      {
+        ws.ws_row = 24;
+        ws.ws_col = 80;
+        ioctl (m, TIOCSWINSZ, &ws);
+      }
+  }
   if (slave_path != NULL)
     *slave_path = xstrdup (name);
   *master = steal_fd (&m);
@@ -409,12 +420,6 @@ sk_task_tty_open (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, bo
    * the supervisor. */
   if (sk_pty_open (true, &master, &s, &path, err) < 0)
     return -1;
-  if (!t->user_terminal)
-    {
-      /* Nobody's window to follow: the size of a classic terminal. */
-      struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-      ioctl (master, TIOCSWINSZ, &ws);
-    }
   if (install_on_sink (log, master, err) < 0)
     {
       free (path);

@@ -16,7 +16,7 @@
  * `nonblock`); *slave: the other end opened here, O_NOCTTY|O_CLOEXEC (so the
  * pty lives before any container process does); *slave_path: its name in
  * skiff's /dev/pts (free it), NULL to not ask. The window size is copied from
- * the user's terminal when there is one. */
+ * the user's terminal when there is one, else it is 24x80. */
 int sk_pty_open (bool nonblock, int *master, int *slave, char **slave_path, sk_err_t *err);
 
 /* skiff's terminal whose size is followed: stdout when it is a terminal,
