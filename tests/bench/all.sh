@@ -54,10 +54,12 @@ one scale bash "$here/scale.sh" "$build"
 # something else, and its numbers are read from its output.
 # shellcheck disable=SC2317 # called through one()
 fp() {
-  BENCH_TASKS=${BENCH_FOOTPRINT_TASKS:-5} sh "$here/footprint.sh" "$build" | tee "$BENCH_SUMMARY.fp"
-  local pss
+  local pss rc=0
+  BENCH_TASKS=${BENCH_FOOTPRINT_TASKS:-5} sh "$here/footprint.sh" "$build" >"$BENCH_SUMMARY.fp" 2>&1 || rc=$?
+  cat "$BENCH_SUMMARY.fp"
   pss=$(sed -n 's/.*PSS per task: \([0-9]*\) KiB.*/\1/p' "$BENCH_SUMMARY.fp")
   [ -z "$pss" ] || summary "footprint: skiff PSS per task, 5 tasks (KiB)" "$pss" "<= 256" "$(verdict "$pss" "<=" 256)"
+  return "$rc"
 }
 one footprint fp
 one pull sh "$here/pull.sh" "$build"
