@@ -2,7 +2,7 @@
  *
  * libcurl (registry client), libarchive (layer and docker-archive reading)
  * and libcrypto (sha256 of streamed blobs, base64 of credentials) are not
- * linked into skiff: together they pull in ~45 shared objects, which every
+ * linked into skiff: together they pull in ~40 more shared objects, which every
  * `skiff run` and every long-lived monitor and supervisor would pay for in
  * start-up time and private memory. Only pulls, imports and layer unpacking
  * need them, so the first such operation dlopen()s the library and resolves
