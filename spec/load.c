@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *
@@ -81,16 +83,41 @@ sk_task_load_buffer (const char *buf, size_t len, const char *source_name,
   return 0;
 }
 
-/* One bounded read loop: never more than the cap plus one byte. */
+/* The first buffer: the file's size when fstat knows it (plus one byte to
+ * see EOF at once), else 64 KiB. Never the full cap up front: a 1 MiB
+ * allocation raises malloc's mmap threshold for the rest of the process,
+ * and every later large calloc then zeroes fresh heap pages by hand. */
+static size_t
+first_read_size (int fd, size_t cap)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size >= 0 && (uint64_t)st.st_size < cap)
+    return (size_t)st.st_size + 1;
+  return cap < 65536 ? cap : 65536;
+}
+
+/* One bounded read loop: never more than the cap plus one byte. The buffer
+ * grows (doubling, up to the cap) when the file is larger than it said. */
 static int
 read_bounded (int fd, char **out, size_t *len)
 {
   size_t cap = SK_JSON_MAX_BYTES + 1, used = 0;
-  char *buf = xmalloc (cap);
+  size_t size = first_read_size (fd, cap);
+  char *buf = xmalloc (size);
 
   for (;;)
     {
-      ssize_t r = read (fd, buf + used, cap - used);
+      ssize_t r;
+
+      if (used == size)
+        {
+          if (size == cap)
+            break;
+          size = size > cap / 2 ? cap : size * 2;
+          buf = xrealloc (buf, size);
+        }
+      r = read (fd, buf + used, size - used);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
@@ -101,8 +128,6 @@ read_bounded (int fd, char **out, size_t *len)
       if (r == 0)
         break;
       used += (size_t)r;
-      if (used == cap)
-        break;
     }
   *out = buf;
   *len = used;
