@@ -31,7 +31,7 @@ hib_ms=${SKIFF_HIBERNATE_MS:-2000}
 avail_kib=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
 need_kib=$((n * 8 * 1024 + 2 * 1024 * 1024))
 if [ "$avail_kib" -lt "$need_kib" ]; then
-  echo "bench: $n tasks need about $((need_kib / 1024)) MiB, only $((avail_kib / 1024)) MiB available" >&2
+  echo "bench: $n tasks need about $((need_kib / 1024)) MiB, only $((avail_kib / 1024)) MiB available (set BENCH_SCALE_TASKS lower)" >&2
   exit 1
 fi
 pid_max=$(cat /proc/sys/kernel/pid_max)
