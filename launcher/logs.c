@@ -42,9 +42,10 @@ struct sk_log_sink
   char *name;
   char *file_name; /* "<name>.log", relative to dirfd */
   char *path;      /* "<dir>/<name>.log", for messages */
+  char *dir;
   const char *color;
-  int dirfd;
-  int file_fd; /* -1 after a failure: reopened on the next record */
+  int dirfd;   /* -1 until the first record */
+  int file_fd; /* -1 until the first record and after a failure: opened on the next one */
   uint64_t file_size;
   uint64_t dropped_file;
   uint64_t dropped_term;
@@ -250,13 +251,30 @@ file_failed (struct sk_log_sink *s, const char *what, int errnum, size_t dropped
            s->name, what, s->path, strerror (errnum));
 }
 
+/* The directory is made and opened on the first record, not when the
+ * sink opens: a container that never prints costs no inodes (on a disk
+ * state root each create and unlink is a journal write). */
+static int
+dir_open (struct sk_log_sink *s)
+{
+  if (s->dirfd >= 0)
+    return 0;
+  if (mkdir (s->dir, 0700) < 0 && errno != EEXIST)
+    return -1;
+  s->dirfd = open (s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return s->dirfd < 0 ? -1 : 0;
+}
+
 static int
 file_open (struct sk_log_sink *s)
 {
   struct stat st;
-  int fd = openat (s->dirfd, s->file_name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                   0640);
+  int fd;
 
+  if (dir_open (s) < 0)
+    return -1;
+  fd = openat (s->dirfd, s->file_name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+               0640);
   if (fd < 0)
     return -1;
   if (fstat (fd, &st) < 0)
@@ -469,20 +487,8 @@ sk_log_sink_open (const char *dir, const char *container, unsigned color_index,
   s->line_cap = 16 + (o->name_width > strlen (container) ? o->name_width : strlen (container)) + 16
                 + SK_LOG_LINE_MAX + 1;
   s->line = xmalloc (s->line_cap);
-  s->dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (s->dirfd < 0)
-    {
-      int saved = errno;
-      sk_log_sink_close (s);
-      return sk_err_set (err, saved, "open log directory `%s`", dir);
-    }
-  if (file_open (s) < 0)
-    {
-      int saved = errno;
-      sk_err_set (err, saved, "open `%s`", s->path);
-      sk_log_sink_close (s);
-      return -1;
-    }
+  s->dir = xstrdup (dir);
+  s->dirfd = -1;
   *out = s;
   return 0;
 }
@@ -594,12 +600,11 @@ sk_log_sink_close (struct sk_log_sink *s)
 {
   if (s == NULL)
     return;
-  if (s->file_fd >= 0 || s->dirfd >= 0)
-    {
-      uint64_t now = sk_log_now ();
-      stream_finish (s, SK_LOG_STDOUT, now);
-      stream_finish (s, SK_LOG_STDERR, now);
-    }
+  {
+    uint64_t now = sk_log_now ();
+    stream_finish (s, SK_LOG_STDOUT, now);
+    stream_finish (s, SK_LOG_STDERR, now);
+  }
   if (s->dropped_file > 0)
     dprintf (s->o.err_fd,
              "skiff: container %s: %" PRIu64 " bytes of log records could not be written to `%s`\n",
@@ -609,6 +614,7 @@ sk_log_sink_close (struct sk_log_sink *s)
   if (s->dirfd >= 0)
     close (s->dirfd);
   free (s->line);
+  free (s->dir);
   free (s->path);
   free (s->file_name);
   free (s->name);

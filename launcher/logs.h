@@ -68,9 +68,13 @@ int sk_log_parse_size (const char *text, uint64_t *bytes);
 /* One per container: its log file and the line buffers of both streams. */
 struct sk_log_sink;
 
-/* Open (append to) `<dir>/<container>.log`; `color_index` picks the prefix
- * colour from a fixed palette (use the container's index in the task). The
- * options are copied. */
+/* A sink appending to `<dir>/<container>.log`; `color_index` picks the
+ * prefix colour from a fixed palette (use the container's index in the
+ * task). The options are copied. Nothing is created here: `dir` (its parent
+ * must exist) and the file are made on the first record, so a container that
+ * prints nothing has no log file; failing to make them later only drops
+ * records (counted, reported once). Fails only for a container name that is
+ * not a file name. */
 int sk_log_sink_open (const char *dir, const char *container, unsigned color_index,
                       const struct sk_log_opts *o, struct sk_log_sink **out, sk_err_t *err);
 

@@ -55,10 +55,9 @@ task_hostname (const struct sup *s)
 int
 sup_prepare (struct sup *s, sk_err_t *err)
 {
+  /* The sinks make this directory on their first record (logs.h). */
   _cleanup_free_ char *log_dir = xasprintf ("%s/logs", s->env->task_path);
 
-  if (mkdir (log_dir, 0700) < 0 && errno != EEXIST)
-    return sk_err_set (err, errno, "mkdir `%s`", log_dir);
   if (create_task_cgroup (s, err) < 0)
     return -1;
   if (sk_task_sandbox_create (s->task, task_hostname (s), &s->env->req->overrides, &s->sb, err) < 0)

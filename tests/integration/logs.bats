@@ -83,3 +83,29 @@ two_containers() {
   wait_bg 10
   [ "$BG_STATUS" -eq 130 ]
 }
+
+@test "logs: a container that prints nothing gets no log file; skiff logs of it prints nothing" {
+  task_json -- /bin/true
+  # In the foreground: the task directory never holds a logs/ directory.
+  run -0 --separate-stderr skiff_run "$TASK"
+  [ -z "$output" ]
+  # Detached: the task stays until rm, so look inside it.
+  run -0 skiff run -d "$TASK"
+  local id=$output
+  run -0 skiff wait "$id"
+  [ ! -e "$ROOT/tasks/$id/logs" ]
+  run -0 --separate-stderr skiff logs "$id"
+  [ -z "$output" ]
+  [ -z "$stderr" ]
+  run -0 skiff logs --tail 5 "$id"
+  [ -z "$output" ]
+  # One line, and the file appears with it.
+  task_json -- "$PROBE" print said-once
+  run -0 skiff run -d "$TASK"
+  local id2=$output
+  run -0 skiff wait "$id2"
+  [ -f "$ROOT/tasks/$id2/logs/app.log" ]
+  run -0 skiff logs "$id2"
+  [ "$output" = said-once ]
+  run -0 skiff rm "$id" "$id2"
+}
