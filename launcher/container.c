@@ -512,6 +512,8 @@ sk_ctr_start (struct sk_ctr *c, sk_err_t *err)
   c->spec.on_cloned = recorded ? sk_start_files_cloned : NULL;
   c->spec.on_cloned_ctx = &files;
   int launched = sk_launch (&c->spec, &l, err);
+  if (launched < 0)
+    sk_start_files_cancel (&files);
   sk_start_files_close (&files);
   c->spec.init_status_fd = -1;
   c->spec.on_cloned = NULL;

@@ -69,6 +69,14 @@ sk_start_files_cloned (void *ctx, pid_t pid, sk_err_t *err)
 }
 
 void
+sk_start_files_cancel (struct sk_start_files *f)
+{
+  /* A start that failed ran nothing of the task: nothing to adopt. */
+  if (f->start_fd >= 0 && ftruncate (f->start_fd, 0) < 0)
+    (void)0;
+}
+
+void
 sk_start_files_close (struct sk_start_files *f)
 {
   if (f->start_fd >= 0)
@@ -180,9 +188,10 @@ sk_start_records_resume (struct sup *s)
 
       if (c == NULL)
         continue;
-      if (s->v[i].c.state_dir != NULL && read_marker (s->v[i].c.state_dir, &m) == 0
-          && m.gen == c->history.n_starts + 1 && m.pid > 0
-          && !(c->state == SK_RUN_RUNNING && !c->backoff && c->pid != 0))
+      /* Only a container waiting for its (re)start can have lost one. */
+      bool startable = c->state == SK_RUN_PENDING || (c->state == SK_RUN_RUNNING && c->backoff);
+      if (startable && s->v[i].c.state_dir != NULL && read_marker (s->v[i].c.state_dir, &m) == 0
+          && m.gen == c->history.n_starts + 1 && m.pid > 0)
         adopt_lost_start (s, i, c, &m);
       s->v[i].c.starts = c->history.n_starts;
     }

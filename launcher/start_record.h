@@ -32,6 +32,8 @@ int sk_start_files_open (const char *state_dir, uint32_t generation, bool init,
                          struct sk_start_files *f, sk_err_t *err);
 /* sk_launch_spec.on_cloned: stamps both files with pid + start time. */
 int sk_start_files_cloned (void *ctx, pid_t pid, sk_err_t *err);
+/* The start failed (the child is gone): the record no longer names it. */
+void sk_start_files_cancel (struct sk_start_files *f);
 void sk_start_files_close (struct sk_start_files *f);
 
 /* Test-only crash point (docs/testing.md): SIGKILL ourselves when the
