@@ -148,14 +148,21 @@ write_to_pty (int master, const char *buf, size_t len)
   return true;
 }
 
+/* The terminal's end-of-file character (VEOF, Ctrl-D by default). */
+static char
+eof_char (int master)
+{
+  struct termios t;
+
+  if (master >= 0 && tcgetattr (master, &t) == 0 && t.c_cc[VEOF] != _POSIX_VDISABLE)
+    return (char)t.c_cc[VEOF];
+  return 4;
+}
+
 static void
 send_eof (int master)
 {
-  struct termios t;
-  char eof = 4; /* Ctrl-D, the default VEOF */
-
-  if (tcgetattr (master, &t) == 0 && t.c_cc[VEOF] != _POSIX_VDISABLE)
-    eof = (char)t.c_cc[VEOF];
+  char eof = eof_char (master);
   write_to_pty (master, &eof, 1);
 }
 
@@ -279,23 +286,32 @@ sk_pty_relay (int master, int pidfd, bool input)
 
 /* ---- the terminals of a task ------------------------------------------------ */
 
+/* skiff's stdin goes to the input container's pty with flow control: a
+ * chunk is read only when the previous one was written whole, and while
+ * the pty is full the supervisor waits for it to be writable instead of
+ * stalling or dropping bytes. */
 struct sk_task_tty
 {
   size_t n;
   int *masters; /* per container, -1 when it has no pty (yet) */
   char **paths; /* the slaves' names */
-  int epfd;     /* stdin and the SIGWINCH signalfd */
+  int epfd;     /* stdin, the input pty when full, the SIGWINCH signalfd */
   int winch;
   bool user_terminal;
-  bool input_watched;
-  bool input_done; /* stdin reached its end */
-  size_t input_idx;
+  size_t input_idx;    /* SIZE_MAX: no container takes stdin */
+  bool stdin_watched;  /* stdin is in epfd */
+  bool stdin_pollable; /* false: a regular file or /dev/null, always readable */
+  bool input_done;     /* stdin reached its end */
+  int out_watched;     /* the master in epfd for EPOLLOUT, -1 none */
+  char buf[4096];      /* read from stdin, not yet written */
+  size_t len, off;
 };
 
 enum
 {
   TTY_INPUT = 1,
   TTY_WINCH,
+  TTY_OUTPUT_ROOM,
 };
 
 int
@@ -312,6 +328,8 @@ sk_task_tty_new (size_t n, bool user_terminal, struct sk_task_tty **out, sk_err_
     t->masters[i] = -1;
   t->input_idx = SIZE_MAX;
   t->winch = -1;
+  t->out_watched = -1;
+  t->stdin_pollable = true;
   t->epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (t->epfd < 0)
     {
@@ -340,38 +358,139 @@ sk_task_tty_fd (const struct sk_task_tty *t)
   return t != NULL ? t->epfd : -1;
 }
 
-/* stdin that epoll cannot watch (a regular file, /dev/null) is always
- * readable: hand all of it over now. */
 static void
-forward_unpollable_input (struct sk_task_tty *t, int master)
+watch_stdin (struct sk_task_tty *t, bool on)
 {
-  while (sk_pty_forward_input (STDIN_FILENO, master))
-    ;
-  t->input_done = true;
+  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TTY_INPUT };
+
+  on = on && t->stdin_pollable && !t->input_done;
+  if (on == t->stdin_watched)
+    return;
+  if (on)
+    {
+      if (epoll_ctl (t->epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == 0)
+        t->stdin_watched = true;
+      else if (errno == EPERM)
+        t->stdin_pollable = false;
+      return;
+    }
+  epoll_ctl (t->epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+  t->stdin_watched = false;
+}
+
+/* Wait for room in the input pty (`master`, -1: stop waiting). */
+static void
+watch_room (struct sk_task_tty *t, int master)
+{
+  struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = TTY_OUTPUT_ROOM };
+
+  if (master == t->out_watched)
+    return;
+  if (t->out_watched >= 0)
+    epoll_ctl (t->epfd, EPOLL_CTL_DEL, t->out_watched, NULL);
+  t->out_watched = -1;
+  if (master >= 0 && epoll_ctl (t->epfd, EPOLL_CTL_ADD, master, &ev) == 0)
+    t->out_watched = master;
+}
+
+static int
+input_master (const struct sk_task_tty *t)
+{
+  return t->input_idx < t->n ? t->masters[t->input_idx] : -1;
+}
+
+/* One read of stdin into the empty buffer; false at its end, when the
+ * buffer gets the terminal's end-of-file character instead. */
+static bool
+fill_from_stdin (struct sk_task_tty *t)
+{
+  ssize_t n;
+
+  do
+    n = read (STDIN_FILENO, t->buf, sizeof t->buf);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return true;
+  if (n > 0)
+    {
+      t->len = (size_t)n;
+      return true;
+    }
+  t->buf[0] = eof_char (input_master (t));
+  t->len = 1;
+  return false;
+}
+
+/* Write what is buffered; a file on stdin is read on while there is room
+ * (a pollable stdin is read when epoll says so). */
+static void
+pump_input (struct sk_task_tty *t)
+{
+  int master = input_master (t);
+
+  while (master >= 0)
+    {
+      while (t->off < t->len)
+        {
+          ssize_t n = write (master, t->buf + t->off, t->len - t->off);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            {
+              /* Full: stdin waits until the container reads. */
+              watch_stdin (t, false);
+              watch_room (t, master);
+              return;
+            }
+          if (n <= 0)
+            t->off = t->len; /* nobody holds the slave any more: dropped */
+          else
+            t->off += (size_t)n;
+        }
+      t->off = t->len = 0;
+      if (t->input_done || t->stdin_pollable)
+        break;
+      t->input_done = !fill_from_stdin (t);
+      if (t->len == 0)
+        break;
+    }
+  watch_room (t, -1);
+  watch_stdin (t, master >= 0);
 }
 
 static int
 connect_input (struct sk_task_tty *t, size_t idx, sk_err_t *err)
 {
-  int master = t->masters[idx];
-  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TTY_INPUT };
-
+  (void)err;
   t->input_idx = idx;
+  /* What was on its way to a container that is gone is dropped; a
+   * restarted reader sees the end the last one saw. */
+  t->off = t->len = 0;
   if (t->input_done)
     {
-      send_eof (master); /* a restarted reader sees the end the last one saw */
-      return 0;
+      t->buf[0] = eof_char (input_master (t));
+      t->len = 1;
     }
-  if (t->input_watched)
-    return 0;
-  sk_term_make_raw (STDIN_FILENO);
-  if (epoll_ctl (t->epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == 0)
-    t->input_watched = true;
-  else if (errno == EPERM)
-    forward_unpollable_input (t, master);
   else
-    return sk_err_set (err, errno, "watch skiff's standard input");
+    {
+      sk_term_make_raw (STDIN_FILENO);
+      watch_stdin (t, true); /* also finds out whether stdin can be polled */
+    }
+  pump_input (t);
   return 0;
+}
+
+/* A container's old master leaves the epoll set before it is closed. */
+static void
+replace_master (struct sk_task_tty *t, size_t idx, int master)
+{
+  if (t->masters[idx] >= 0)
+    {
+      if (t->out_watched == t->masters[idx])
+        watch_room (t, -1);
+      close (t->masters[idx]);
+    }
+  t->masters[idx] = master;
 }
 
 /* The sink reads a fresh pipe whose read end is then replaced with the
@@ -400,9 +519,7 @@ sk_task_tty_adopt (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, i
     return sk_err_set (err, errno, "fcntl O_NONBLOCK on the pty master");
   if (install_on_sink (log, m, err) < 0)
     return -1;
-  if (t->masters[idx] >= 0)
-    close (t->masters[idx]);
-  t->masters[idx] = steal_fd (&m);
+  replace_master (t, idx, steal_fd (&m));
   return 0;
 }
 
@@ -425,9 +542,7 @@ sk_task_tty_open (struct sk_task_tty *t, size_t idx, struct sk_log_sink *log, bo
       free (path);
       return -1;
     }
-  if (t->masters[idx] >= 0)
-    close (t->masters[idx]);
-  t->masters[idx] = steal_fd (&master);
+  replace_master (t, idx, steal_fd (&master));
   free (t->paths[idx]);
   t->paths[idx] = path;
   if (input && t->user_terminal && (t->input_idx == SIZE_MAX || t->input_idx == idx)
@@ -454,13 +569,12 @@ sk_task_tty_dispatch (struct sk_task_tty *t)
               sk_pty_copy_winsize (t->masters[i]);
         break;
       case TTY_INPUT:
-        if (t->input_idx < t->n && t->masters[t->input_idx] >= 0
-            && !sk_pty_forward_input (STDIN_FILENO, t->masters[t->input_idx]))
-          {
-            epoll_ctl (t->epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-            t->input_watched = false;
-            t->input_done = true;
-          }
+        if (t->len == 0 && !t->input_done)
+          t->input_done = !fill_from_stdin (t);
+        pump_input (t);
+        break;
+      case TTY_OUTPUT_ROOM:
+        pump_input (t);
         break;
       default:
         break;

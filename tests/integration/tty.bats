@@ -131,6 +131,28 @@ tty_task() {
   assert_contains "$output" "err"
 }
 
+# The count the container printed (what was echoed before its stty -echo
+# may share the line).
+count() {
+  printf '%s\n' "$output" | grep -o 'count=[0-9]*' | tail -n1
+}
+
+@test "interactive pseudoTerminal, stdin a pipe or a file: every byte arrives, then the end" {
+  # The container reads only after a second: skiff must wait for room in
+  # the pty (flow control), never drop input.
+  tty_task 'stty -echo; sleep 1; echo count=$(wc -l)'
+  seq 1 20000 >"$BATS_TEST_TMPDIR/input"
+  run --separate-stderr bash -c 'seq 1 20000 | timeout 60 "$1" --root "$2" run "$3"' _ "$SKIFF" "$ROOT" "$TASK"
+  assert_status 0
+  [ "$(count)" = count=20000 ]
+  run --separate-stderr bash -c 'timeout 60 "$1" --root "$2" run "$3" <"$4"' _ "$SKIFF" "$ROOT" "$TASK" "$BATS_TEST_TMPDIR/input"
+  assert_status 0
+  [ "$(count)" = count=20000 ]
+  run --separate-stderr bash -c 'timeout 60 "$1" --root "$2" run "$3" </dev/null' _ "$SKIFF" "$ROOT" "$TASK"
+  assert_status 0
+  [ "$(count)" = count=0 ]
+}
+
 @test "several containers with pseudoTerminal: prefixed lines, each its own terminal" {
   export NO_COLOR=1
   task_json_of \
