@@ -114,6 +114,26 @@ WAIT_GO='while [ ! -e /vol/go ]; do sleep 0.1; done'
   run -0 skiff rm "$id"
 }
 
+@test "init: the restart policy applies to the recovered exit, once" {
+  INIT=true vol_task -c '"dockerLabels": { "skiff.restart": "on-failure", "skiff.restart.delay": "0", "skiff.restart.jitter": "0", "skiff.restart.maxAttempts": "3" }' \
+    -- "echo run >> /vol/runs; if [ \"\$(wc -l < /vol/runs)\" = 1 ]; then $WAIT_GO; exit 7; fi; exit 0"
+  run -0 skiff run -d "$TASK"
+  id=$output
+  wait_until '[ "$(state $id "d[\"lastStatus\"]")" = RUNNING ]'
+  kill_monitor "$id"
+  touch "$VOL/go"
+  wait_until '[ -z "$(marked_pids)" ]'
+  run skiff wait "$id"
+  assert_status 0
+  [ "$(wc -l <"$VOL/runs")" -eq 2 ]
+  [ "$(state "$id" 'd["containers"][0]["restartCount"]')" = 1 ]
+  run -0 skiff events --format json "$id"
+  [ "$(grep -c '"event":"exit"' <<<"$output")" -eq 2 ]
+  [ "$(grep '"event":"exit"' <<<"$output" | grep -c '"exitCode":7')" -eq 1 ]
+  [ "$(grep -c '"decision":"restart"' <<<"$output")" -eq 1 ]
+  run -0 skiff rm "$id"
+}
+
 @test "without init: the same exit stays unknown (255, exitCode null)" {
   vol_task -- "$WAIT_GO; exit 7"
   run -0 skiff run -d "$TASK"
