@@ -25,6 +25,7 @@
 
 static struct termios saved_mode;
 static int saved_mode_fd = -1;
+static pid_t saved_mode_pid; /* a forked child's exit() leaves the terminal alone */
 static bool restore_registered;
 
 int
@@ -51,7 +52,7 @@ sk_pty_copy_winsize (int master)
 void
 sk_term_restore (void)
 {
-  if (saved_mode_fd < 0)
+  if (saved_mode_fd < 0 || saved_mode_pid != getpid ())
     return;
   /* TCSADRAIN: what the container wrote last is shown in its own mode. */
   while (tcsetattr (saved_mode_fd, TCSADRAIN, &saved_mode) < 0 && errno == EINTR)
@@ -75,6 +76,7 @@ sk_term_make_raw (int fd)
   if (tcsetattr (fd, TCSANOW, &raw) < 0)
     return false;
   saved_mode_fd = fd;
+  saved_mode_pid = getpid ();
   /* Error paths that end in exit() restore it too. */
   if (!restore_registered)
     restore_registered = atexit (sk_term_restore) == 0;
