@@ -61,6 +61,12 @@ sk_term_restore (void)
 }
 
 bool
+sk_term_is_raw (void)
+{
+  return saved_mode_fd >= 0 && saved_mode_pid == getpid ();
+}
+
+bool
 sk_term_make_raw (int fd)
 {
   struct termios raw;

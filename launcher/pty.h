@@ -34,6 +34,9 @@ void sk_pty_copy_winsize (int master);
  * by sk_term_restore, and at exit in any case (atexit). True when raw. */
 bool sk_term_make_raw (int fd);
 void sk_term_restore (void);
+/* True while skiff's terminal is raw: a line skiff itself prints there
+ * then needs "\r\n" to start at the left margin. */
+bool sk_term_is_raw (void);
 
 /* A signalfd of SIGWINCH (which stays blocked from now on), CLOEXEC and
  * non-blocking; -1 with err on failure. */

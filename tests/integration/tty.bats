@@ -55,6 +55,26 @@ tty_task() {
   assert_contains "$output" "TERM=xterm"
 }
 
+@test "pseudoTerminal as a non-root user on a read-only root: /dev/console and /dev/tty" {
+  task_json -c '"pseudoTerminal": true, "user": "nobody", "readonlyRootFilesystem": true' \
+    -- /bin/sh -c 'id -u; tty; echo via-dev-tty >/dev/tty; stty size'
+  drive -- run "$TASK"
+  assert_drive 0
+  assert_contains "$output" "65534"
+  assert_contains "$output" "/dev/console"
+  assert_contains "$output" "via-dev-tty"
+  assert_contains "$output" "40 132"
+}
+
+@test "a restarted container gets a new terminal and skiff's stdin again" {
+  task_json -c '"pseudoTerminal": true, "interactive": true, "dockerLabels": { "skiff.restart": "on-failure", "skiff.restart.delay": "100ms", "skiff.restart.maxAttempts": "1" }' \
+    -- /bin/sh -c 'echo ready; read l; echo got:$l; exit 1'
+  drive --expect ready --send 'one\r' --expect ready --send 'two\r' -- run "$TASK"
+  assert_drive 1
+  assert_contains "$output" "got:one"
+  assert_contains "$output" "got:two"
+}
+
 @test "pseudoTerminal: the task's TERM wins" {
   task_json -e TERM=vt100 -c '"pseudoTerminal": true' -- /bin/sh -c 'echo TERM=$TERM'
   drive -- run "$TASK"
