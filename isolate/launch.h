@@ -57,8 +57,8 @@ struct sk_launch_spec
   const struct sk_rlimit *rlimits;
   size_t n_sysctls;
   const struct sk_sysctl *sysctls;
-  int stdio[3];         /* fds to become 0, 1, 2 in the container */
-  bool init;            /* initProcessEnabled: skiff's minimal init is pid 1 */
+  int stdio[3]; /* fds to become 0, 1, 2 in the container */
+  bool init;    /* initProcessEnabled: skiff's minimal init is pid 1 */
   /* With init: the init status file (init.h), kept by init only; -1 none. */
   int init_status_fd;
   /* Called once the child exists, before it may run anything (it waits for
