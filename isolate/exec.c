@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -220,6 +221,11 @@ child_setup (const struct sk_exec_spec *s, int flags, int *sockp, struct sk_spaw
 
   if (s->new_session && setsid () < 0)
     return sk_child_fail (f, SK_PHASE_EXEC, errno, "setsid");
+  /* exec -t: the pty skiff made becomes the command's controlling
+   * terminal, so that Ctrl-C and job control reach it. Best effort: a
+   * terminal that already leads another session stays a plain fd. */
+  if (s->new_session && isatty (STDIN_FILENO))
+    ioctl (STDIN_FILENO, TIOCSCTTY, 0);
   umask (022);
 
   if (fds.seccomp >= 0)

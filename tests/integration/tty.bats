@@ -202,6 +202,10 @@ count() {
   assert_drive 0
   assert_contains "$output" "got:typed"
   assert_contains "$output" "ptydrive: raw=yes"
+  # The pty is the command's controlling terminal: Ctrl-C interrupts it.
+  drive --expect ready --send '\x03' -- exec -it "$id" -- /bin/sh -c 'trap "echo exec-got-INT; exit 4" INT; echo ready; while :; do sleep 0.1; done'
+  assert_drive 4
+  assert_contains "$output" "exec-got-INT"
   run -0 skiff rm -f "$id"
 }
 
