@@ -106,8 +106,9 @@ sk_pty_open (bool nonblock, int *master, int *slave, char **slave_path, sk_err_t
     return sk_err_set (err, errno, "grantpt");
   if (unlockpt (m) < 0)
     return sk_err_set (err, errno, "unlockpt");
-  if (ptsname_r (m, name, sizeof name) != 0)
-    return sk_err_set (err, errno, "ptsname");
+  int e = ptsname_r (m, name, sizeof name);
+  if (e != 0)
+    return sk_err_set (err, e, "ptsname");
   s = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (s < 0)
     return sk_err_set (err, errno, "open the pty `%s`", name);
