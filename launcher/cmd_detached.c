@@ -216,6 +216,8 @@ on_state (void *ctx, const struct sk_task_record *r)
   rec->ended_by = r->ended_by;
   rec->signal = r->signal;
   rec->deadline_ms = r->deadline_ms;
+  rec->hibernating = r->hibernating;
+  rec->wake_at_ms = r->wake_at_ms;
   for (size_t i = 0; i < r->n; i++)
     any_running = any_running || r->c[i].state == 1;
   if (any_running && rec->started_ns == 0)
@@ -311,6 +313,7 @@ sk_supervise_detached (struct sk_global *g, const char *id, struct sk_run_reques
   char boot[40];
   sigset_t mask;
   sk_err_t err = NULL;
+  bool hibernated = false;
   int code = 0;
 
   if (access (done, F_OK) == 0)
@@ -365,12 +368,14 @@ sk_supervise_detached (struct sk_global *g, const char *id, struct sk_run_reques
       sk_err_free (&err);
       finish (&o, &sum, text);
     }
+  else if (sum.hibernated)
+    hibernated = true; /* the task runs on: the monitor wakes a successor */
   else
     finish (&o, &sum, NULL);
 out:
   free (o.last);
   sk_task_record_clear (&rec);
-  return 0;
+  return hibernated ? SK_MONITOR_EXIT_HIBERNATE : 0;
 }
 
 int

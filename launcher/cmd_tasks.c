@@ -262,13 +262,19 @@ cmd_inspect (struct sk_global *g, int argc, char **argv)
 
 /* ---- stop, kill, wait ------------------------------------------------------ */
 
-/* Signal the supervisor, identified by pid + start time (never pid alone). */
+/* A stop request reaches the supervisor through the monitor, which wakes
+ * a hibernating one first; without a monitor identity (a monitor of an
+ * older skiff) straight to the supervisor. Both by pid + start time, never
+ * by pid alone. */
 static bool
-signal_supervisor (const struct sk_task_record *rec, int sig)
+signal_supervisor (const char *dir, const struct sk_task_record *rec, int sig)
 {
-  int fd = sk_pidfd_open_verified (rec->supervisor_pid, rec->supervisor_start);
+  int fd;
   bool ok;
 
+  if (sk_monitor_signal (dir, sig) == 0)
+    return true;
+  fd = sk_pidfd_open_verified (rec->supervisor_pid, rec->supervisor_start);
   if (fd < 0)
     return false;
   ok = syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0;
@@ -335,7 +341,7 @@ request_stop (const char *root, const char *id, long timeout_s)
       sk_err_print (&err);
       sk_err_free (&err);
     }
-  signal_supervisor (&rec, SIGTERM);
+  signal_supervisor (dir, &rec, SIGTERM);
   sk_task_record_clear (&rec);
   if (timeout_s >= 0)
     {
@@ -345,7 +351,7 @@ request_stop (const char *root, const char *id, long timeout_s)
         return 0;
       if (load_record (root, id, &rec) == 0)
         {
-          signal_supervisor (&rec, SIGTERM);
+          signal_supervisor (dir, &rec, SIGTERM);
           sk_task_record_clear (&rec);
         }
     }

@@ -167,7 +167,7 @@ struct monitor
   unsigned delay_ms;   /* next crash back-off */
   unsigned fast_failures;
   size_t n_fifos;
-  int fifos[MAX_FIFOS];
+  int fifos[2 * MAX_FIFOS]; /* room for the new set while the old one is open */
   struct sup_news news;
 };
 
@@ -203,10 +203,14 @@ arm_timer (struct monitor *m)
 
 /* The containers' output FIFOs (<task>/containers/<name>/std{out,err}.fifo)
  * are watched only while no supervisor reads them: output wakes one. The
- * container holds its FIFO open read-write, so no EOF comes from it. */
+ * container holds its FIFO open read-write, so no EOF comes from it. They
+ * stay open (unwatched) while a supervisor runs: a FIFO nobody holds loses
+ * what its exited container wrote last. Opened anew on each hibernation
+ * notice, the old set closed after (restarted containers, new FIFOs). */
 static void
-watch_fifos (struct monitor *m)
+reopen_fifos (struct monitor *m)
 {
+  size_t old = m->n_fifos;
   char path[4400];
   DIR *d;
   struct dirent *e;
@@ -214,9 +218,7 @@ watch_fifos (struct monitor *m)
   if (snprintf (path, sizeof path, "%s/containers", m->dir) >= (int)sizeof path)
     return;
   d = opendir (path);
-  if (d == NULL)
-    return;
-  while ((e = readdir (d)) != NULL && m->n_fifos + 2 <= MAX_FIFOS)
+  while (d != NULL && (e = readdir (d)) != NULL && m->n_fifos - old + 2 <= MAX_FIFOS)
     {
       static const char *const streams[] = { "stdout", "stderr" };
       if (e->d_name[0] == '.')
@@ -229,19 +231,37 @@ watch_fifos (struct monitor *m)
               >= (int)sizeof path)
             continue;
           fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-          if (fd < 0)
-            continue;
-          m->fifos[m->n_fifos++] = fd;
-          watch (m, fd, TAG_FIFO);
+          if (fd >= 0)
+            m->fifos[m->n_fifos++] = fd;
         }
     }
-  closedir (d);
+  if (d != NULL)
+    closedir (d);
+  for (size_t i = 0; i < old; i++)
+    close (m->fifos[i]);
+  memmove (m->fifos, m->fifos + old, (m->n_fifos - old) * sizeof *m->fifos);
+  m->n_fifos -= old;
 }
 
 static void
-unwatch_fifos (struct monitor *m)
+on_hibernate_notice (void *ctx)
 {
-  /* Closing removes them from the epoll set: only we hold them. */
+  reopen_fifos (ctx);
+}
+
+static void
+set_fifo_watch (struct monitor *m, bool on)
+{
+  for (size_t i = 0; i < m->n_fifos; i++)
+    {
+      struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_FIFO };
+      epoll_ctl (m->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, m->fifos[i], on ? &ev : NULL);
+    }
+}
+
+static void
+close_fifos (struct monitor *m)
+{
   for (size_t i = 0; i < m->n_fifos; i++)
     close (m->fifos[i]);
   m->n_fifos = 0;
@@ -254,7 +274,8 @@ spawn_supervisor (struct monitor *m)
   int pair[2];
   pid_t pid;
 
-  unwatch_fifos (m);
+  if (m->state == SUP_HIBERNATING)
+    set_fifo_watch (m, false);
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     pair[0] = pair[1] = -1;
   pid = fork ();
@@ -280,6 +301,8 @@ spawn_supervisor (struct monitor *m)
   if (pair[1] >= 0)
     close (pair[1]);
   memset (&m->news, 0, sizeof m->news);
+  m->news.on_hibernate = on_hibernate_notice;
+  m->news.ctx = m;
   m->wake_pending = false;
   if (pid < 0)
     {
@@ -340,6 +363,7 @@ on_supervisor_exit (struct monitor *m, const siginfo_t *info)
   m->sup = -1;
   if (info->si_code == CLD_EXITED && info->si_status == 0)
     {
+      close_fifos (m);
       m->state = SUP_DONE; /* the task is over and its state final */
       return;
     }
@@ -354,7 +378,7 @@ on_supervisor_exit (struct monitor *m, const siginfo_t *info)
       if (m->wake_pending)
         m->wake_at_ms = 1;
       else
-        watch_fifos (m);
+        set_fifo_watch (m, true);
       return;
     }
   /* Killed or crashed: a new one resumes from state.json. A task removed
@@ -560,7 +584,7 @@ sk_monitor_main (const char *root, const char *id, int lock_fd)
       if (wake && m.state != SUP_RUNNING && m.state != SUP_DONE)
         spawn_supervisor (&m);
     }
-  unwatch_fifos (&m);
+  close_fifos (&m);
   /* Orphans the supervisor left (none when it ended well) are reaped. */
   {
     siginfo_t info;

@@ -10,6 +10,10 @@ struct sup_news
 {
   bool hibernating;
   uint64_t wake_at_ms;
+  /* Called on the notice, before it is answered (the supervisor still
+   * holds its ends of everything then). */
+  void (*on_hibernate) (void *ctx);
+  void *ctx;
 };
 
 /* Empty fd store; before the first message is served. */

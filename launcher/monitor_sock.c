@@ -231,11 +231,15 @@ int
 sk_monitor_hibernate (uint64_t wake_at_ms, sk_err_t *err)
 {
   struct msg m = { .op = MSG_HIBERNATE, .value = wake_at_ms };
+  int e;
 
   if (!sk_monitor_attach ())
     return sk_err_set (err, ENOTCONN, "hibernate: no monitor");
-  if (send_msg (monitor_sock, &m, -1) < 0)
-    return sk_err_set (err, errno, "hibernate: tell the monitor");
+  /* Answered once the monitor holds the output FIFOs: from then on
+   * nothing a container writes can be lost when we close ours. */
+  e = ask_monitor (&m, -1, NULL);
+  if (e != 0)
+    return sk_err_set (err, e, "hibernate: tell the monitor");
   return 0;
 }
 
@@ -323,7 +327,10 @@ sk_monitor_serve_messages (int sock, struct sup_news *news, int flags)
             {
               news->hibernating = true;
               news->wake_at_ms = m.value;
+              if (news->on_hibernate != NULL)
+                news->on_hibernate (news->ctx);
             }
+          send_msg (sock, &reply, -1);
           break;
         default:
           break;

@@ -167,6 +167,14 @@ sk_run_task (const struct sk_run_request *req, int *exit_code, sk_err_t *err)
           sk_err_wrap (err, "task %s", req->task->family);
           goto out;
         }
+      if (outcome.hibernated)
+        {
+          /* Detached: the task runs on; a woken supervisor resumes it. */
+          if (req->summary != NULL)
+            req->summary->hibernated = true;
+          ret = 0;
+          goto out;
+        }
       env.resume = NULL;
       *exit_code = outcome.exit_code;
       memset (&result, 0, sizeof result);

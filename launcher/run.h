@@ -44,6 +44,7 @@ struct sk_run_summary
   char container_reason[512];
   bool exit_known;
   int exit_code;
+  bool hibernated; /* the task still runs: its monitor wakes a new supervisor */
 };
 
 /* Runs the task to its end. Returns 0 and the exit code skiff should exit

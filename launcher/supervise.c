@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -268,6 +269,7 @@ start_container (struct sup *s, size_t i, uint64_t now)
    * from the moment the command runs, not from when its set-up began. */
   now = sk_monotonic_ms ();
   sup_watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
+  s->last_activity_ms = now;
   s->st[i].state = SK_RUN_RUNNING;
   s->st[i].ever_started = true;
   s->st[i].started_ms = now;
@@ -680,6 +682,7 @@ start_probe (struct sup *s, size_t i, uint64_t now)
     }
   sup_watch_fd (s, sc->probe.pidfd, WATCH (W_PROBE_EXIT, i));
   sup_watch_fd (s, sc->probe.out_fd, WATCH (W_PROBE_OUT, i));
+  s->last_activity_ms = now;
 }
 
 /* ---- timers ---------------------------------------------------------------- */
@@ -715,17 +718,17 @@ on_timers (struct sup *s, uint64_t now)
     }
 }
 
-static void
-arm_timer (struct sup *s, uint64_t deps_deadline)
+/* The earliest moment the loop has something to do without an event. */
+static uint64_t
+next_deadline (const struct sup *s, uint64_t deps_deadline)
 {
-  struct itimerspec its;
   uint64_t at = deps_deadline;
 
   if (!s->stopping)
     at = earliest (at, s->env->deadline_ms);
   for (size_t i = 0; i < s->n; i++)
     {
-      struct sup_ctr *sc = &s->v[i];
+      const struct sup_ctr *sc = &s->v[i];
       if (sc->backoff && !s->stopping)
         at = earliest (at, sc->restart_at ? sc->restart_at : 1);
       if (sc->stop_sent && !sc->killed && !sc->backoff && s->st[i].state == SK_RUN_RUNNING)
@@ -735,6 +738,14 @@ arm_timer (struct sup *s, uint64_t deps_deadline)
       if (sc->next_probe_at != 0 && !s->stopping)
         at = earliest (at, sc->next_probe_at);
     }
+  return at;
+}
+
+static void
+arm_timer (struct sup *s, uint64_t at)
+{
+  struct itimerspec its;
+
   memset (&its, 0, sizeof its);
   if (at != 0)
     {
@@ -742,6 +753,65 @@ arm_timer (struct sup *s, uint64_t deps_deadline)
       its.it_value.tv_nsec = (long)(at % 1000) * 1000000L;
     }
   timerfd_settime (s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- hibernation ------------------------------------------------------------ */
+
+/* Nothing in flight that only this process can carry on: no container
+ * starting or waiting on dependsOn, no probe, no stop, no unread output.
+ * What is left are deadlines (restarts, probes, --timeout), which the
+ * monitor keeps, and events it watches (exits, output, requests). */
+static bool
+quiet (const struct sup *s)
+{
+  /* The holder of a shared pid namespace would die with us. */
+  if (s->stopping || s->sb.holder > 0)
+    return false;
+  for (size_t i = 0; i < s->n; i++)
+    {
+      const struct sup_ctr *sc = &s->v[i];
+      bool running = s->st[i].state == SK_RUN_RUNNING && !sc->backoff;
+
+      if (s->st[i].state == SK_RUN_PENDING || sc->probe.pid > 0)
+        return false;
+      if (running && (sc->stop_sent || sc->c.pidfd < 0))
+        return false;
+      /* A pty master waits in the monitor's store unwatched: its output
+       * would stall, so a terminal keeps its supervisor awake. */
+      if (running && s->task->containers[i].pseudo_terminal)
+        return false;
+      for (int stream = SK_LOG_STDOUT; sc->log != NULL && stream <= SK_LOG_STDERR; stream++)
+        {
+          int fd = sk_log_fd (sc->log, stream), unread = 0;
+          if (fd >= 0 && ioctl (fd, FIONREAD, &unread) == 0 && unread > 0)
+            return false;
+        }
+    }
+  return true;
+}
+
+/* Leave the task to the monitor: state.json holds every schedule, the
+ * monitor the earliest deadline. False when the monitor cannot be told (we
+ * then stay awake for good). */
+static bool
+hibernate (struct sup *s, uint64_t wake_at)
+{
+  sk_err_t err = NULL;
+
+  s->hibernating = true;
+  s->wake_at_ms = wake_at;
+  sup_observe (s);
+  if (sk_monitor_hibernate (wake_at, &err) < 0)
+    {
+      sk_err_free (&err);
+      s->hibernate_ms = 0;
+      s->hibernating = false;
+      s->wake_at_ms = 0;
+      sup_observe (s);
+      return false;
+    }
+  s->hibernated = true;
+  return true;
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -800,12 +870,23 @@ loop (struct sup *s)
   sup_resume (s, sk_monotonic_ms ());
   schedule (s, sk_monotonic_ms (), &deps_deadline);
   sup_observe (s);
+  s->last_activity_ms = sk_monotonic_ms ();
   while (!all_stopped (s))
     {
       struct epoll_event evs[16];
+      uint64_t at = next_deadline (s, deps_deadline);
       int n;
 
-      arm_timer (s, deps_deadline);
+      if (s->hibernate_ms != 0 && quiet (s))
+        {
+          uint64_t idle_until = s->last_activity_ms + s->hibernate_ms;
+          uint64_t t = sk_monotonic_ms ();
+          /* Not for a deadline about to come: waking costs more. */
+          if (t >= idle_until && (at == 0 || at > t + s->hibernate_ms / 2) && hibernate (s, at))
+            return;
+          at = earliest (at, idle_until);
+        }
+      arm_timer (s, at);
       n = epoll_wait (s->epfd, evs, 16, -1);
       if (n < 0 && errno == EINTR)
         continue;
@@ -827,6 +908,8 @@ loop (struct sup *s)
         {
           uint64_t tag = evs[k].data.u64;
           size_t i = WATCH_IDX (tag);
+          if (WATCH_KIND (tag) != W_TIMER)
+            s->last_activity_ms = now;
           switch (WATCH_KIND (tag))
             {
             case W_SIGNAL:
@@ -919,9 +1002,18 @@ sk_supervise_attempt (const struct sk_attempt_env *env, struct sk_attempt_outcom
           goto out;
         sup_watch_fd (&s, sk_task_tty_fd (s.tty), WATCH (W_TTY, 0));
       }
+  if (env->req->detached)
+    s.hibernate_ms = sk_monitor_hibernate_ms ();
   if (sup_prepare (&s, err) < 0)
     goto out;
   loop (&s);
+  if (s.hibernated)
+    {
+      memset (out, 0, sizeof *out);
+      out->hibernated = true;
+      ret = 0;
+      goto out;
+    }
   sup_fill_outcome (&s, out);
   sk_event_begin (env->events, &w, s.ended_by < s.n ? sup_name_of (&s, s.ended_by) : NULL,
                   "task-stopped");

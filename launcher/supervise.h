@@ -26,6 +26,7 @@ struct sk_attempt_outcome
   bool interrupted; /* a signal stopped it */
   int signal;       /* that signal */
   bool exit_known;  /* false: the deciding exit could not be observed */
+  bool hibernated;  /* detached: the supervisor left a running task to its monitor */
 };
 
 struct sk_attempt_env

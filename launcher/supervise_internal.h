@@ -81,6 +81,14 @@ struct sup
   int signal;
   struct sk_task_record rec; /* what sup_observe() reports; strings borrowed */
   struct sk_task_tty *tty;   /* pseudoTerminal containers; NULL when none */
+
+  /* Detached tasks: hibernation (monitor.h). */
+  uint64_t hibernate_ms;     /* idle time before hibernating, 0 = never */
+  uint64_t last_activity_ms; /* monotonic: the last event that was not a bare timer */
+  bool hibernating;          /* deciding to: state.json says so */
+  uint64_t wake_at_ms;       /* the earliest deadline left to the monitor */
+  bool hibernated;           /* done: the loop returned for it */
+  bool woken;                /* resumed from a hibernating predecessor */
 };
 
 const char *sup_name_of (const struct sup *s, size_t i);

@@ -39,6 +39,8 @@ sup_observe (struct sup *s)
   r->ended_by = s->ended_by < s->n ? (long)s->ended_by : -1;
   r->signal = s->signal;
   r->deadline_ms = s->env->deadline_ms;
+  r->hibernating = s->hibernating;
+  r->wake_at_ms = s->wake_at_ms;
   for (size_t i = 0; i < s->n; i++)
     {
       struct sk_ctr_record *c = &r->c[i];
@@ -64,6 +66,10 @@ sup_observe (struct sup *s)
       c->kill_at_ms = sc->kill_at;
       c->started_at_ns = sc->started_at_ns;
       c->stopped_at_ns = sc->stopped_at_ns;
+      c->next_probe_ms = sc->next_probe_at;
+      c->last_probe_end_ms = sc->health.last_probe_end_ms;
+      c->health_failures = sc->health.consecutive_failures;
+      c->health_passed_once = sc->health.passed_once;
     }
   s->env->req->observe (s->env->req->observe_ctx, r);
 }
@@ -155,6 +161,8 @@ sup_resume (struct sup *s, uint64_t now)
     return;
   sk_boot_id (boot);
   same_boot = strcmp (boot, r->boot_id) == 0;
+  /* A wake-up, not a crash: nothing to report but what happened since. */
+  s->woken = r->hibernating;
   if (r->stopping)
     {
       s->stopping = true;
@@ -175,6 +183,9 @@ sup_resume (struct sup *s, uint64_t now)
       s->st[i].started_ms = c->started_ms;
       s->st[i].health = (enum sk_health_status)c->health;
       sc->health.status = s->st[i].health;
+      sc->health.consecutive_failures = c->health_failures;
+      sc->health.passed_once = c->health_passed_once;
+      sc->health.last_probe_end_ms = c->last_probe_end_ms;
       sc->started_at_ns = c->started_at_ns;
       sc->stopped_at_ns = c->stopped_at_ns;
       free (sc->c.reason);
@@ -199,13 +210,25 @@ sup_resume (struct sup *s, uint64_t now)
       sc->pid_start = c->pid_start;
       sc->c.pidfd = same_boot ? sk_pidfd_open_verified (c->pid, c->pid_start) : -1;
       if (sc->c.pidfd < 0)
-        continue;
+        {
+          /* It ended while nobody read its output: what it wrote last is
+           * still in the FIFOs and is logged before its exit. */
+          if (same_boot)
+            reattach_logs (s, i);
+          continue;
+        }
       rejoin_namespaces (s, c->pid, c->pid_start);
       sup_watch_fd (s, sc->c.pidfd, WATCH (W_EXIT, i));
       reattach_logs (s, i);
+      /* A probe due at T stays due at T; one a killed predecessor had
+       * running (none recorded) is due now. */
       if (def->health_check.present && !sc->stop_sent)
         sc->next_probe_at
-            = sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
+            = c->next_probe_ms != 0
+                  ? c->next_probe_ms
+                  : sk_health_next_probe_ms (&sc->health, &def->health_check, s->st[i].started_ms);
+      if (s->woken)
+        continue;
       sk_event_begin (s->env->events, &w, sup_name_of (s, i), "adopted");
       sk_jw_kv_int (&w, "pid", c->pid);
       sk_event_end (s->env->events, &w, NULL);

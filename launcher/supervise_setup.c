@@ -116,6 +116,19 @@ sup_teardown (struct sup *s)
 {
   sk_err_t err = NULL;
 
+  if (s->hibernated)
+    {
+      /* The task runs on without us: containers, cgroups and namespaces
+       * stay as they are; only what was read is written out. */
+      for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].log != NULL)
+          {
+            sup_drain_logs (s, i);
+            sk_log_sink_close (s->v[i].log);
+            s->v[i].log = NULL;
+          }
+      return;
+    }
   for (size_t i = 0; i < s->n; i++)
     {
       struct sup_ctr *sc = &s->v[i];

@@ -249,6 +249,14 @@ write_container (struct sk_jw *w, const struct sk_ctr_record *c)
   sk_jw_kv_uint (w, "killAtMs", c->kill_at_ms);
   sk_jw_kv_uint (w, "startedAtNs", c->started_at_ns);
   sk_jw_kv_uint (w, "stoppedAtNs", c->stopped_at_ns);
+  /* Only for health-checked containers: `ps --format json` stays small. */
+  if (c->next_probe_ms != 0 || c->last_probe_end_ms != 0)
+    {
+      sk_jw_kv_uint (w, "nextProbeMs", c->next_probe_ms);
+      sk_jw_kv_uint (w, "lastProbeEndMs", c->last_probe_end_ms);
+      sk_jw_kv_uint (w, "healthFailures", c->health_failures);
+      sk_jw_kv_bool (w, "healthPassedOnce", c->health_passed_once);
+    }
   write_history (w, &c->history);
   sk_jw_end_object (w);
   sk_jw_end_object (w);
@@ -292,6 +300,11 @@ sk_task_record_to_json (const struct sk_task_record *r, bool pretty)
   sk_jw_kv_int (&w, "endedBy", r->ended_by);
   sk_jw_kv_int (&w, "signal", r->signal);
   sk_jw_kv_uint (&w, "deadlineMs", r->deadline_ms);
+  if (r->hibernating)
+    {
+      sk_jw_kv_bool (&w, "hibernating", true);
+      sk_jw_kv_uint (&w, "wakeAtMs", r->wake_at_ms);
+    }
   sk_jw_kv_uint (&w, "createdAtNs", r->created_ns);
   sk_jw_kv_uint (&w, "startedAtNs", r->started_ns);
   sk_jw_kv_uint (&w, "stoppedAtNs", r->stopped_ns);
@@ -384,6 +397,10 @@ read_container (const struct sk_json *o, struct sk_ctr_record *c)
   c->kill_at_ms = get_u64 (sup, "killAtMs");
   c->started_at_ns = get_u64 (sup, "startedAtNs");
   c->stopped_at_ns = get_u64 (sup, "stoppedAtNs");
+  c->next_probe_ms = get_u64 (sup, "nextProbeMs");
+  c->last_probe_end_ms = get_u64 (sup, "lastProbeEndMs");
+  c->health_failures = (uint32_t)get_u64 (sup, "healthFailures");
+  c->health_passed_once = get_bool (sup, "healthPassedOnce");
   read_history (sk_json_get (sup, "history"), &c->history);
 }
 
@@ -426,6 +443,8 @@ sk_task_record_from_json (const char *text, size_t len, struct sk_task_record *r
       r->ended_by = (long)get_int (sup, "endedBy", NULL);
       r->signal = (int)get_int (sup, "signal", NULL);
       r->deadline_ms = get_u64 (sup, "deadlineMs");
+      r->hibernating = get_bool (sup, "hibernating");
+      r->wake_at_ms = get_u64 (sup, "wakeAtMs");
       r->created_ns = get_u64 (sup, "createdAtNs");
       r->started_ns = get_u64 (sup, "startedAtNs");
       r->stopped_ns = get_u64 (sup, "stoppedAtNs");

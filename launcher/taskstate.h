@@ -66,6 +66,12 @@ struct sk_ctr_record
   uint64_t kill_at_ms;    /* monotonic */
   uint64_t started_at_ns; /* realtime, for people */
   uint64_t stopped_at_ns;
+  /* The health check's schedule and counters: a resumed (woken) supervisor
+   * probes at the same time its predecessor would have. */
+  uint64_t next_probe_ms;     /* monotonic, 0 none */
+  uint64_t last_probe_end_ms; /* monotonic, 0 none */
+  uint32_t health_failures;   /* consecutive counted failures */
+  bool health_passed_once;
 };
 
 struct sk_task_record
@@ -90,6 +96,10 @@ struct sk_task_record
   long ended_by; /* container index, -1 none */
   int signal;
   uint64_t deadline_ms; /* monotonic --timeout deadline, 0 none */
+  /* The supervisor hibernates (monitor.h): the task still runs and its
+   * monitor wakes a new supervisor at wake_at_ms or on an event. */
+  bool hibernating;
+  uint64_t wake_at_ms; /* monotonic, 0 = only on an event */
   size_t n;
   struct sk_ctr_record *c;
 };

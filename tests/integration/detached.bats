@@ -15,8 +15,9 @@ teardown() {
 }
 
 # jq-less JSON field: jf JSON PYTHON-EXPR (d is the parsed object).
+# On stdin: `ps --format json` of 100 tasks is longer than one argument may be.
 jf() {
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+  printf '%s' "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
 }
 
 # The pid of the task's process whose command line contains WORD.
@@ -118,6 +119,7 @@ wait_until() {
 }
 
 @test "kill -9 of the supervisor while the container runs: exact exit code, decided once" {
+  export SKIFF_HIBERNATE_MS=0 # a live supervisor (hibernate.bats covers the sleeping one)
   task_json -- /bin/sh -c 'sleep 2; exit 3'
   run -0 skiff run -d "$TASK"
   id=$output
@@ -135,6 +137,7 @@ wait_until() {
 }
 
 @test "kill -9 of the supervisor after the container exited (it was down meanwhile)" {
+  export SKIFF_HIBERNATE_MS=0 # a live supervisor (hibernate.bats covers the sleeping one)
   task_json -- /bin/sh -c 'sleep 1; exit 5'
   run -0 skiff run -d "$TASK"
   id=$output
@@ -150,6 +153,7 @@ wait_until() {
 }
 
 @test "kill -9 of the supervisor during a restart backoff: restarts exactly as the policy says" {
+  export SKIFF_HIBERNATE_MS=0 # a live supervisor (hibernate.bats covers the sleeping one)
   task_json -c '"dockerLabels": { "skiff.restart": "on-failure", "skiff.restart.delay": "1s", "skiff.restart.jitter": "0", "skiff.restart.maxAttempts": "2" }' \
     -- /bin/sh -c 'exit 4'
   run -0 skiff run -d "$TASK"
@@ -166,6 +170,7 @@ wait_until() {
 }
 
 @test "kill -9 of the supervisor during a stop timeout: the container is still killed" {
+  export SKIFF_HIBERNATE_MS=0 # a live supervisor (hibernate.bats covers the sleeping one)
   task_json -c '"stopTimeout": 2' -- /bin/sh -c 'trap "" TERM; while :; do sleep 0.1; done'
   run -0 skiff run -d "$TASK"
   id=$output
@@ -242,6 +247,7 @@ wait_until() {
 }
 
 @test "kill -9 of the supervisor during a health check: exit code recorded, policy applied once" {
+  export SKIFF_HIBERNATE_MS=0 # a live supervisor (hibernate.bats covers the sleeping one)
   task_json -c '"healthCheck": { "command": ["CMD-SHELL", "sleep 1"], "interval": 5, "timeout": 3, "retries": 2 }' \
     -- /bin/sh -c 'sleep 9; exit 6'
   run -0 skiff run -d "$TASK"
@@ -258,6 +264,7 @@ wait_until() {
 }
 
 @test "pid reuse: a recorded pid now owned by another process is never signalled" {
+  export SKIFF_HIBERNATE_MS=0 # a live supervisor (hibernate.bats covers the sleeping one)
   task_json -- /bin/sh -c 'sleep 60'
   run -0 skiff run -d "$TASK"
   id=$output
