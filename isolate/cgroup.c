@@ -5,6 +5,7 @@
 #include "cgroup_internal.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -554,6 +555,77 @@ sk_cgroup_remove_path (const char *path, sk_err_t *err)
   ret = remove_dirs (cg, err);
   sk_cgroup_free (cg);
   return ret;
+}
+
+/* The names of the child groups of `cg` in any of its hierarchies, each
+ * once (a container group exists in all of them, a half-made one may not). */
+static char **
+child_group_names (const struct sk_cgroup *cg)
+{
+  const char *dirs[SK_CG_N_CTRL];
+  size_t n_dirs = distinct_dirs (cg, dirs), n = 0;
+  char **names = xzalloc (sizeof *names);
+
+  for (size_t i = 0; i < n_dirs; i++)
+    {
+      DIR *d = opendir (dirs[i]);
+      struct dirent *e;
+
+      if (d == NULL)
+        continue;
+      while ((e = readdir (d)) != NULL)
+        {
+          bool seen = false;
+
+          if (e->d_type != DT_DIR || e->d_name[0] == '.')
+            continue;
+          for (size_t j = 0; j < n && !seen; j++)
+            seen = strcmp (names[j], e->d_name) == 0;
+          if (seen)
+            continue;
+          names = xreallocarray (names, n + 2, sizeof *names);
+          names[n++] = xstrdup (e->d_name);
+          names[n] = NULL;
+        }
+      closedir (d);
+    }
+  return names;
+}
+
+static int
+remove_tree (const char *path, int depth, sk_err_t *err)
+{
+  struct sk_cgroup *cg = NULL;
+  _cleanup_strv_ char **children = NULL;
+  int ret = 0;
+
+  if (open_object (path, &cg, err) < 0)
+    return -1;
+  children = depth < 8 ? child_group_names (cg) : NULL;
+  for (size_t i = 0; children != NULL && children[i] != NULL; i++)
+    {
+      _cleanup_free_ char *child = xasprintf ("%s/%s", path, children[i]);
+      sk_err_t child_err = NULL;
+
+      if (remove_tree (child, depth + 1, &child_err) < 0)
+        {
+          /* Keep going: remove what can be; the first failure is reported. */
+          if (ret == 0)
+            *err = steal_pointer (&child_err);
+          sk_err_free (&child_err);
+          ret = -1;
+        }
+    }
+  if (ret == 0)
+    ret = remove_dirs (cg, err);
+  sk_cgroup_free (cg);
+  return ret;
+}
+
+int
+sk_cgroup_remove_tree (const char *path, sk_err_t *err)
+{
+  return remove_tree (path, 0, err);
 }
 
 const char *

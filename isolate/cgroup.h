@@ -118,6 +118,12 @@ void sk_cgroup_free (struct sk_cgroup *cg);
  * garbage left by a killed skiff). A path that does not exist is fine. */
 int sk_cgroup_remove_path (const char *path, sk_err_t *err);
 
+/* The same for the group and every group below it, deepest first (gc of a
+ * killed skiff's task: its container groups are found in cgroupfs, not in
+ * the task directory). The first failure is reported, the rest still
+ * removed. */
+int sk_cgroup_remove_tree (const char *path, sk_err_t *err);
+
 /* The group's relative path, as given to sk_cgroup_create. */
 const char *sk_cgroup_path (const struct sk_cgroup *cg);
 

@@ -76,6 +76,18 @@ int sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const 
 int sk_rootfs_prepare_layers (struct sk_mount_plan *plan, const char *const *lowers,
                               const char *state_dir, bool readonly_root, sk_err_t *err);
 
+/* The same, with the root filesystem mounted on `mount_point` instead of
+ * `<state_dir>/merged`: one directory (made if missing) that every container
+ * can share, since each child mounts on it inside its own private mount
+ * namespace. state_dir is then made only for the writable layer. Not for a
+ * root the parent premounts in a user namespace: that one is chowned to the
+ * namespace's root and needs its own directory. NULL: as above. */
+int sk_rootfs_prepare_at (struct sk_mount_plan *plan, const char *image_dir, const char *state_dir,
+                          const char *mount_point, bool readonly_root, sk_err_t *err);
+int sk_rootfs_prepare_layers_at (struct sk_mount_plan *plan, const char *const *lowers,
+                                 const char *state_dir, const char *mount_point, bool readonly_root,
+                                 sk_err_t *err);
+
 /* Parse ECS tmpfs mountOptions into flags + data. */
 int sk_tmpfs_options (const char *const *options, size_t n, uint32_t size_mib, unsigned long *flags,
                       char **data, sk_err_t *err);

@@ -41,8 +41,8 @@ check_layer_path (const char *what, const char *path, sk_err_t *err)
 }
 
 int
-sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const char *state_dir,
-                   bool readonly_root, sk_err_t *err)
+sk_rootfs_prepare_at (struct sk_mount_plan *plan, const char *image_dir, const char *state_dir,
+                      const char *mount_point, bool readonly_root, sk_err_t *err)
 {
   _cleanup_free_ char *lower = NULL;
   _cleanup_free_ char *upper = NULL;
@@ -65,9 +65,13 @@ sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const char
   if (lower == NULL)
     return sk_err_set (err, errno, "realpath `%s`", image_dir);
 
-  if (make_dir (state_dir, 0700, err) < 0)
+  if (mount_point != NULL && mount_point[0] != '/')
+    return sk_err_set (err, EINVAL, "mount point `%s` is not an absolute path", mount_point);
+  /* With a shared mount point a read-only root needs no directory of its
+   * own: on a disk state root every mkdir and rmdir is a journal write. */
+  if ((mount_point == NULL || !readonly_root) && make_dir (state_dir, 0700, err) < 0)
     return -1;
-  merged = xasprintf ("%s/merged", state_dir);
+  merged = mount_point != NULL ? xstrdup (mount_point) : xasprintf ("%s/merged", state_dir);
   if (!readonly_root)
     {
       upper = xasprintf ("%s/upper", state_dir);
@@ -94,15 +98,30 @@ sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const char
 }
 
 int
+sk_rootfs_prepare (struct sk_mount_plan *plan, const char *image_dir, const char *state_dir,
+                   bool readonly_root, sk_err_t *err)
+{
+  return sk_rootfs_prepare_at (plan, image_dir, state_dir, NULL, readonly_root, err);
+}
+
+int
 sk_rootfs_prepare_layers (struct sk_mount_plan *plan, const char *const *lowers,
                           const char *state_dir, bool readonly_root, sk_err_t *err)
+{
+  return sk_rootfs_prepare_layers_at (plan, lowers, state_dir, NULL, readonly_root, err);
+}
+
+int
+sk_rootfs_prepare_layers_at (struct sk_mount_plan *plan, const char *const *lowers,
+                             const char *state_dir, const char *mount_point, bool readonly_root,
+                             sk_err_t *err)
 {
   size_t n = 0;
   char **copy;
 
   if (lowers == NULL || lowers[0] == NULL)
     return sk_err_set (err, EINVAL, "layered image without layers");
-  if (sk_rootfs_prepare (plan, lowers[0], state_dir, readonly_root, err) < 0)
+  if (sk_rootfs_prepare_at (plan, lowers[0], state_dir, mount_point, readonly_root, err) < 0)
     return -1;
   while (lowers[n] != NULL)
     n++;

@@ -306,19 +306,22 @@ add_host_devices (struct sk_mount_plan *plan, const char *dir, int depth)
 }
 
 static int
-build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, sk_err_t *err)
+build_mounts (struct sk_ctr *c, const struct sk_task_ctx *t, bool userns, sk_err_t *err)
 {
   const struct sk_container *d = c->def;
+  /* One mount point for every container (isolate/mount.h), except where
+   * the parent premounts the root for a user namespace. */
+  _cleanup_free_ char *mount_point = userns ? NULL : xasprintf ("%s/rootfs-mnt", t->root);
 
   if (c->image.lowers != NULL)
     {
-      if (sk_rootfs_prepare_layers (&c->mounts, (const char *const *)c->image.lowers, c->state_dir,
-                                    d->readonly_root_filesystem, err)
+      if (sk_rootfs_prepare_layers_at (&c->mounts, (const char *const *)c->image.lowers,
+                                       c->state_dir, mount_point, d->readonly_root_filesystem, err)
           < 0)
         return -1;
     }
-  else if (sk_rootfs_prepare (&c->mounts, c->image.rootfs, c->state_dir,
-                              d->readonly_root_filesystem, err)
+  else if (sk_rootfs_prepare_at (&c->mounts, c->image.rootfs, c->state_dir, mount_point,
+                                 d->readonly_root_filesystem, err)
            < 0)
     return -1;
   c->mounts.own_netns = t->task->network_mode != SK_NET_HOST;
@@ -425,8 +428,13 @@ sk_ctr_prepare (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_c
     if (image_signal > 0)
       c->stop_signal = image_signal;
   }
+  /* The state directory holds a detached task's records and FIFOs, the
+   * writable layer (made with it) and a user namespace's premount; a
+   * foreground container with a read-only root needs none, and on a disk
+   * state root its mkdir and rmdir are journal writes. */
   c->state_dir = xasprintf ("%s/containers/%s", t->task_path, def->name);
-  if (mkdir (c->state_dir, 0700) < 0 && !(t->adopt && errno == EEXIST))
+  if ((!t->die_with_parent || ov->userns) && mkdir (c->state_dir, 0700) < 0
+      && !(t->adopt && errno == EEXIST))
     return sk_err_set (err, errno, "mkdir `%s`", c->state_dir);
 
   if (build_argv (c, ov, err) < 0 || resolve_creds (c, err) < 0)
@@ -434,7 +442,8 @@ sk_ctr_prepare (struct sk_ctr *c, const struct sk_task_ctx *t, const struct sk_c
   c->hostname = xstrdup (def->hostname != NULL ? def->hostname : t->task_id);
   if (sk_env_build (c->def, t->task, &c->image, c->home, c->hostname, ov, &c->envp, err) < 0)
     return -1;
-  if (build_rlimits (c, err) < 0 || build_sysctls (c) < 0 || build_mounts (c, t, err) < 0)
+  if (build_rlimits (c, err) < 0 || build_sysctls (c) < 0
+      || build_mounts (c, t, ov->userns, err) < 0)
     return -1;
 
   /* Limits are written before any process of the container exists. */

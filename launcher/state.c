@@ -143,11 +143,9 @@ gc_task (const char *root, const char *id)
 {
   _cleanup_free_ char *dir = xasprintf ("%s/tasks/%s", root, id);
   _cleanup_free_ char *lock = xasprintf ("%s/lock", dir);
-  _cleanup_free_ char *containers = xasprintf ("%s/containers", dir);
   _cleanup_free_ char *task_cg = sk_task_cgroup_path (id, NULL);
   _cleanup_close_ int fd = open (lock, O_RDWR | O_CLOEXEC);
   sk_err_t err = NULL;
-  DIR *d;
 
   _cleanup_free_ char *spec = xasprintf ("%s/spec.json", dir);
 
@@ -159,21 +157,9 @@ gc_task (const char *root, const char *id)
    * created right now. Leave both alone. */
   if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) < 0)
     return;
-  d = opendir (containers);
-  if (d != NULL)
-    {
-      struct dirent *de;
-      while ((de = readdir (d)) != NULL)
-        {
-          if (de->d_name[0] == '.')
-            continue;
-          _cleanup_free_ char *cg = sk_task_cgroup_path (id, de->d_name);
-          sk_cgroup_remove_path (cg, &err);
-          sk_err_free (&err);
-        }
-      closedir (d);
-    }
-  sk_cgroup_remove_path (task_cg, &err);
+  /* The container groups are found in cgroupfs: a foreground container
+   * has no directory under containers/ to name it. */
+  sk_cgroup_remove_tree (task_cg, &err);
   sk_err_free (&err);
   sk_remove_tree (dir, &err);
   sk_err_free (&err);
@@ -226,7 +212,7 @@ gc_new_dir (const char *root, const char *name)
   if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0)
     return false;
   task_cg = sk_task_cgroup_path (id, NULL);
-  sk_cgroup_remove_path (task_cg, &err);
+  sk_cgroup_remove_tree (task_cg, &err);
   sk_err_free (&err);
   sk_remove_tree (dir, &err);
   sk_err_free (&err);
