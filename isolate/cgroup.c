@@ -260,11 +260,9 @@ sk_cgroup_open (const char *path, struct sk_cgroup **out, sk_err_t *err)
   return 0;
 }
 
-/* The libcgroup controller list for this group: on v2 the controllers
- * share one directory, and libcgroup 2.0.2 rmdir()s it once per controller
- * on delete (failing with ENOENT after success), so delete passes only one. */
+/* The libcgroup controller list for this group. */
 static struct cgroup *
-lib_group (const struct sk_cgroup *cg, bool for_delete, size_t *n_controllers)
+lib_group (const struct sk_cgroup *cg, size_t *n_controllers)
 {
   struct cgroup *lc = cgroup_new_cgroup (cg->path);
 
@@ -281,8 +279,6 @@ lib_group (const struct sk_cgroup *cg, bool for_delete, size_t *n_controllers)
           return NULL;
         }
       (*n_controllers)++;
-      if (for_delete && cg->layout == SK_CGROUP_V2)
-        break;
     }
   return lc;
 }
@@ -294,7 +290,7 @@ lib_create (struct sk_cgroup *cg, sk_err_t *err)
   size_t n_controllers;
   int ret;
 
-  lc = lib_group (cg, false, &n_controllers);
+  lc = lib_group (cg, &n_controllers);
   if (lc == NULL)
     return sk_err_set (err, ENOMEM, "cgroup `%s`: build the libcgroup group", cg->path);
   if (n_controllers == 0)
@@ -317,21 +313,17 @@ lib_create (struct sk_cgroup *cg, sk_err_t *err)
   return 0;
 }
 
-/* Delete with libcgroup (empty groups only: never let it migrate leftover
- * processes to the parent), then make sure every directory is gone: rmdir
- * what remains ourselves to learn the precise errno. */
+/* An empty group goes with one rmdir per hierarchy, which also gives the
+ * precise errno (EBUSY: processes or child groups remain). Never anything
+ * that would migrate leftover processes to the parent. libcgroup's delete
+ * did the same rmdir after a walk of the directory (and then ours failed
+ * with ENOENT): twice the syscalls on every container's teardown. */
 static int
 remove_dirs (struct sk_cgroup *cg, sk_err_t *err)
 {
   const char *dirs[SK_CG_N_CTRL];
   size_t n_dirs = distinct_dirs (cg, dirs);
-  size_t n_controllers;
-  struct cgroup *lc = lib_group (cg, true, &n_controllers);
 
-  if (lc != NULL && n_controllers > 0)
-    (void)cgroup_delete_cgroup_ext (lc, CGFLAG_DELETE_EMPTY_ONLY); /* verified below */
-  if (lc != NULL)
-    cgroup_free (&lc);
   for (size_t i = 0; i < n_dirs; i++)
     {
       if (rmdir (dirs[i]) == 0 || errno == ENOENT)
