@@ -402,6 +402,12 @@ fail:
 }
 
 int
+sk_cgroup_plan (const char *path, struct sk_cgroup **out, sk_err_t *err)
+{
+  return open_object (path, out, err);
+}
+
+int
 sk_cgroup_clone_fd (struct sk_cgroup *cg)
 {
   return cg->clone_fd;

@@ -53,6 +53,13 @@ struct sk_cgroup; /* opaque */
 int sk_cgroup_create (const char *path, const struct sk_cgroup_limits *limits,
                       struct sk_cgroup **out, sk_err_t *err);
 
+/* An object for a group with no limits of its own that is not made now:
+ * sk_cgroup_create of its first child group makes it (parents are made as
+ * needed), and sk_cgroup_destroy removes it (one never made is fine). For a
+ * task's group: creating it through libcgroup costs a walk of /proc/mounts
+ * per hierarchy, for a directory the container's group makes anyway. */
+int sk_cgroup_plan (const char *path, struct sk_cgroup **out, sk_err_t *err);
+
 /* Re-adoption (detached tasks): open a group that already exists, e.g. one
  * a previous supervisor created and whose processes still run. */
 int sk_cgroup_open (const char *path, struct sk_cgroup **out, sk_err_t *err);

@@ -40,6 +40,9 @@ create_task_cgroup (struct sup *s, sk_err_t *err)
   if (s->env->resume != NULL && sk_cgroup_open (path, &s->task_cgroup, &ignored) == 0)
     return 0;
   sk_err_free (&ignored);
+  /* No limit of its own: made with the first container's group (cgroup.h). */
+  if (lim.memory_max == 0 && lim.cpu_quota_us == 0)
+    return sk_cgroup_plan (path, &s->task_cgroup, err);
   return sk_cgroup_create (path, &lim, &s->task_cgroup, err);
 }
 
