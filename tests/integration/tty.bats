@@ -222,15 +222,18 @@ wait_until() {
 @test "run -d with pseudoTerminal: the output goes to the logs, and survives kill -9 of the supervisor" {
   task_json -c '"pseudoTerminal": true, "interactive": true' -- /bin/sh -c \
     '[ -t 0 ] && [ -t 1 ] && echo detached-tty; stty size; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done'
-  run -0 skiff run -d "$TASK"
+  # Idle supervisors hibernate after 200 ms; one with a terminal to read must not.
+  SKIFF_HIBERNATE_MS=200 run -0 skiff run -d "$TASK"
   id=$output
   wait_until 'skiff logs "$id" 2>/dev/null | grep -q tick-3'
+  sup=$(pgrep -f -- "--root $ROOT __supervise $id" | head -n1)
+  [ -n "$sup" ]
+  sleep 1
+  kill -0 "$sup"
   run -0 skiff logs "$id"
   assert_contains "$output" "detached-tty"
   assert_contains "$output" "24 80"
   assert_not_contains "$output" $'\r'
-  sup=$(pgrep -f -- "--root $ROOT __supervise $id" | head -n1)
-  [ -n "$sup" ]
   kill -KILL "$sup"
   # The next supervisor takes the pty back: the ticks go on in the logs.
   last=$(skiff logs "$id" | grep -o 'tick-[0-9]*' | tail -n1)
