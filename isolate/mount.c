@@ -283,9 +283,32 @@ mount_proc (int rootfd, struct sk_child_fail *f)
                       SAFE_STD, SK_PHASE_MOUNT, f);
 }
 
+int
+sk_mount_in_new_dir (int dirfd, const char *name, const char *shown, const char *src,
+                     const char *fstype, unsigned long flags, const void *data, int phase,
+                     struct sk_child_fail *f)
+{
+  char fd_path[SK_SAFE_FD_PATH_MAX];
+  int fd, rc, saved;
+
+  if (mkdirat (dirfd, name, 0755) < 0 && errno != EEXIST)
+    return sk_child_fail (f, phase, errno, "mkdir `%s`", shown);
+  fd = openat (dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return sk_child_fail (f, phase, errno, "open `%s`", shown);
+  sk_safe_fd_path (fd_path, fd);
+  rc = mount (src, fd_path, fstype, flags, data);
+  saved = errno;
+  close (fd);
+  if (rc < 0)
+    return sk_child_fail (f, phase, saved, "mount `%s` on `%s`", src, shown);
+  return 0;
+}
+
 /* On a v1 or hybrid host: a tmpfs with one read-only cgroup v1 mount per
  * hierarchy we belong to (as Docker does). The cgroup namespace was unshared
- * before, so each mount shows only our own subtree. */
+ * before, so each mount shows only our own subtree. The hierarchies' mount
+ * points are made right in the new tmpfs (sk_mount_in_new_dir). */
 static int
 mount_cgroup_v1 (int rootfd, bool privileged, struct sk_child_fail *f)
 {
@@ -294,7 +317,7 @@ mount_cgroup_v1 (int rootfd, bool privileged, struct sk_child_fail *f)
   unsigned long ro = privileged ? 0 : MS_RDONLY;
   ssize_t len;
   char *line, *next;
-  int fd;
+  int fd, top, rc = 0;
 
   if (sk_mount_at (rootfd, "tmpfs", "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                    "mode=755,size=64k", SAFE_STD, SK_PHASE_MOUNT, f)
@@ -310,8 +333,13 @@ mount_cgroup_v1 (int rootfd, bool privileged, struct sk_child_fail *f)
     return sk_child_fail (f, SK_PHASE_MOUNT, errno, "read `/proc/self/cgroup`");
   buf[len] = '\0';
 
+  /* The tmpfs just mounted: resolved once, by the same rules as before. */
+  top = sk_safe_open (rootfd, "/sys/fs/cgroup", SK_SAFE_DIR | SK_SAFE_NO_SYMLINKS);
+  if (top < 0)
+    return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `/sys/fs/cgroup`");
+
   /* Lines are "id:controllers:path"; "0::path" is the v2 tree, skipped. */
-  for (line = buf; line != NULL && *line != '\0'; line = next)
+  for (line = buf; rc == 0 && line != NULL && *line != '\0'; line = next)
     {
       char *controllers, *colon, *dir;
 
@@ -327,27 +355,20 @@ mount_cgroup_v1 (int rootfd, bool privileged, struct sk_child_fail *f)
         continue;
       *colon = '\0';
       dir = strncmp (controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
-      if (strchr (dir, '/') != NULL || strcmp (dir, ".") == 0 || strcmp (dir, "..") == 0)
+      if (dir[0] == '\0' || strchr (dir, '/') != NULL || strcmp (dir, ".") == 0
+          || strcmp (dir, "..") == 0 || strlen (dir) > NAME_MAX)
         continue;
       snprintf (dest, sizeof dest, "/sys/fs/cgroup/%s", dir);
-      if (sk_mount_at (rootfd, "cgroup", dest, "cgroup", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                       controllers, SAFE_STD, SK_PHASE_MOUNT, f)
-          < 0)
-        return -1;
+      rc = sk_mount_in_new_dir (top, dir, dest, "cgroup", "cgroup",
+                                ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, controllers, SK_PHASE_MOUNT,
+                                f);
     }
 
   /* Read-only last: the hierarchy directories had to be created first. */
-  if (!privileged)
-    {
-      int top = sk_safe_open (rootfd, "/sys/fs/cgroup", SK_SAFE_DIR | SK_SAFE_NO_SYMLINKS);
-      int rc;
-      if (top < 0)
-        return sk_child_fail (f, SK_PHASE_MOUNT, errno, "open `/sys/fs/cgroup`");
-      rc = sk_mount_make_readonly (top, "/sys/fs/cgroup", false, SK_PHASE_MOUNT, f);
-      close (top);
-      return rc;
-    }
-  return 0;
+  if (rc == 0 && !privileged)
+    rc = sk_mount_make_readonly (top, "/sys/fs/cgroup", false, SK_PHASE_MOUNT, f);
+  close (top);
+  return rc;
 }
 
 static int

@@ -29,6 +29,26 @@ bind_host_node (int rootfd, int parent, const char *name, const char *dest, cons
   return sk_mount_at (rootfd, host_path, dest, "none", MS_BIND, NULL, 0, phase, f);
 }
 
+/* Create the node `name` in the directory parent (dest inside the root). */
+static int
+make_node_in (int rootfd, int parent, const char *name, const char *dest, mode_t mode, dev_t rdev,
+              const char *host_path, int phase, struct sk_child_fail *f)
+{
+  int rc = mknodat (parent, name, mode, rdev);
+  if (rc < 0 && errno == EEXIST)
+    {
+      /* A task device replacing a default one (or an image file): the
+       * task's definition wins. unlinkat never follows a symlink. */
+      if (unlinkat (parent, name, 0) == 0)
+        rc = mknodat (parent, name, mode, rdev);
+    }
+  if (rc < 0 && errno == EPERM && host_path != NULL)
+    rc = bind_host_node (rootfd, parent, name, dest, host_path, phase, f);
+  else if (rc < 0)
+    rc = sk_child_fail (f, phase, errno, "mknod `%s` (%u:%u)", dest, major (rdev), minor (rdev));
+  return rc;
+}
+
 /* Create the node dest (resolved inside the root, parents created). */
 static int
 make_node (int rootfd, const char *dest, mode_t mode, dev_t rdev, const char *host_path, int phase,
@@ -48,19 +68,7 @@ make_node (int rootfd, const char *dest, mode_t mode, dev_t rdev, const char *ho
   if (parent < 0)
     return sk_child_fail (f, phase, errno, "open `%s` inside the container root",
                           n > 0 ? parent_path : "/");
-
-  rc = mknodat (parent, name, mode, rdev);
-  if (rc < 0 && errno == EEXIST)
-    {
-      /* A task device replacing a default one (or an image file): the
-       * task's definition wins. unlinkat never follows a symlink. */
-      if (unlinkat (parent, name, 0) == 0)
-        rc = mknodat (parent, name, mode, rdev);
-    }
-  if (rc < 0 && errno == EPERM && host_path != NULL)
-    rc = bind_host_node (rootfd, parent, name, dest, host_path, phase, f);
-  else if (rc < 0)
-    rc = sk_child_fail (f, phase, errno, "mknod `%s` (%u:%u)", dest, major (rdev), minor (rdev));
+  rc = make_node_in (rootfd, parent, name, dest, mode, rdev, host_path, phase, f);
   close (parent);
   return rc;
 }
@@ -70,12 +78,12 @@ sk_mount_dev (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail
 {
   static const struct
   {
-    const char *dest, *host;
+    const char *name, *host;
     unsigned major, minor;
   } nodes[] = {
-    { "/dev/null", "/dev/null", 1, 3 },     { "/dev/zero", "/dev/zero", 1, 5 },
-    { "/dev/full", "/dev/full", 1, 7 },     { "/dev/tty", "/dev/tty", 5, 0 },
-    { "/dev/random", "/dev/random", 1, 8 }, { "/dev/urandom", "/dev/urandom", 1, 9 },
+    { "null", "/dev/null", 1, 3 },     { "zero", "/dev/zero", 1, 5 },
+    { "full", "/dev/full", 1, 7 },     { "tty", "/dev/tty", 5, 0 },
+    { "random", "/dev/random", 1, 8 }, { "urandom", "/dev/urandom", 1, 9 },
   };
   static const struct
   {
@@ -87,7 +95,7 @@ sk_mount_dev (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail
   };
   char data[64];
   size_t i;
-  int devfd;
+  int devfd, rc = 0;
 
   /* No noexec, as Docker and crun: mmap(PROT_EXEC) of /dev/zero must work. */
   if (sk_mount_at (rootfd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
@@ -95,41 +103,42 @@ sk_mount_dev (const struct sk_mount_plan *plan, int rootfd, struct sk_child_fail
       < 0)
     return -1;
 
-  for (i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
-    if (make_node (rootfd, nodes[i].dest, S_IFCHR | 0666, makedev (nodes[i].major, nodes[i].minor),
-                   nodes[i].host, SK_PHASE_DEVICES, f)
-        < 0)
-      return -1;
-
   /* Opened after the tmpfs mount, so this is the tmpfs root, not the
-   * image's /dev underneath. */
+   * image's /dev underneath. Everything below is made right in it: the
+   * tmpfs is new and empty, there is nothing to resolve. */
   devfd = sk_safe_open (rootfd, "/dev", SK_SAFE_DIR | SK_SAFE_NO_SYMLINKS);
   if (devfd < 0)
     return sk_child_fail (f, SK_PHASE_DEVICES, errno, "open `/dev` inside the container root");
-  for (i = 0; i < sizeof links / sizeof links[0]; i++)
+
+  for (i = 0; rc == 0 && i < sizeof nodes / sizeof nodes[0]; i++)
+    {
+      char dest[32];
+
+      snprintf (dest, sizeof dest, "/dev/%s", nodes[i].name);
+      rc = make_node_in (rootfd, devfd, nodes[i].name, dest, S_IFCHR | 0666,
+                         makedev (nodes[i].major, nodes[i].minor), nodes[i].host, SK_PHASE_DEVICES,
+                         f);
+    }
+  for (i = 0; rc == 0 && i < sizeof links / sizeof links[0]; i++)
     if (symlinkat (links[i].target, devfd, links[i].name) < 0)
-      {
-        int e = errno;
-        close (devfd);
-        return sk_child_fail (f, SK_PHASE_DEVICES, e, "symlink `/dev/%s` to `%s`", links[i].name,
-                              links[i].target);
-      }
-  close (devfd);
+      rc = sk_child_fail (f, SK_PHASE_DEVICES, errno, "symlink `/dev/%s` to `%s`", links[i].name,
+                          links[i].target);
 
   /* newinstance: the container's ptys are its own, not the host's. */
-  if (sk_mount_at (rootfd, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                   "newinstance,ptmxmode=0666,mode=0620,gid=5", SAFE_STD, SK_PHASE_DEVICES, f)
-      < 0)
-    return -1;
+  if (rc == 0)
+    rc = sk_mount_in_new_dir (devfd, "pts", "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+                              "newinstance,ptmxmode=0666,mode=0620,gid=5", SK_PHASE_DEVICES, f);
   snprintf (data, sizeof data, "mode=1777,size=%um",
             (unsigned)(plan->shm_size_mib != 0 ? plan->shm_size_mib : 64));
-  if (sk_mount_at (rootfd, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, data,
-                   SAFE_STD, SK_PHASE_DEVICES, f)
-      < 0)
-    return -1;
+  if (rc == 0)
+    rc = sk_mount_in_new_dir (devfd, "shm", "/dev/shm", "shm", "tmpfs",
+                              MS_NOSUID | MS_NOEXEC | MS_NODEV, data, SK_PHASE_DEVICES, f);
   /* mqueue shows the queues of the IPC namespace that mounts it: ours. */
-  return sk_mount_at (rootfd, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV,
-                      NULL, SAFE_STD, SK_PHASE_DEVICES, f);
+  if (rc == 0)
+    rc = sk_mount_in_new_dir (devfd, "mqueue", "/dev/mqueue", "mqueue", "mqueue",
+                              MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, SK_PHASE_DEVICES, f);
+  close (devfd);
+  return rc;
 }
 
 int

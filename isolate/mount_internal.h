@@ -11,6 +11,15 @@ int sk_mount_at (int rootfd, const char *src, const char *dest, const char *fsty
                  unsigned long flags, const void *data, unsigned safe_flags, int phase,
                  struct sk_child_fail *f);
 
+/* Make the directory `name` in dirfd (if missing) and mount onto it, never
+ * following a symlink. Only for a directory of a filesystem this child has
+ * just mounted (the /dev or /sys/fs/cgroup tmpfs): it is empty, so there is
+ * nothing to resolve, which spares the walk from the container root. shown
+ * names the path in the failure line. */
+int sk_mount_in_new_dir (int dirfd, const char *name, const char *shown, const char *src,
+                         const char *fstype, unsigned long flags, const void *data, int phase,
+                         struct sk_child_fail *f);
+
 /* Make the mount whose root fd refers to read-only, with nosuid/nodev added
  * when extra_hardening, recursively when possible (mount_setattr), else by a
  * bind remount that keeps the flags already on it. shown names the path in
