@@ -60,6 +60,14 @@ open_ns (pid_t pid, const char *name, sk_err_t *err)
   return fd;
 }
 
+/* Whether the containers have anything to share (sandbox.h). */
+static bool
+sandbox_wanted (const struct sk_task *task, const struct sk_userns_map *map)
+{
+  return map != NULL || task->n_containers != 1 || task->ipc_mode == SK_NS_TASK
+         || task->pid_mode == SK_NS_TASK;
+}
+
 static int
 sandbox_create (const struct sk_task *task, const char *hostname, const struct sk_userns_map *map,
                 struct sk_sandbox *sb, sk_err_t *err)
@@ -77,6 +85,8 @@ sandbox_create (const struct sk_task *task, const char *hostname, const struct s
   sb->holder_pidfd = -1;
   sb->has_userns = false;
   sb->userns = -1;
+  if (!sandbox_wanted (task, map))
+    return 0;
   if (pipe2 (ready, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
   memset (&args, 0, sizeof args);

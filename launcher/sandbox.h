@@ -16,8 +16,8 @@
 
 struct sk_sandbox
 {
-  int netns; /* -1 when the task uses the host's network */
-  int utsns;
+  int netns;    /* -1 when the task uses the host's network, or shares nothing */
+  int utsns;    /* -1 when the task shares nothing */
   int ipcns;    /* -1 unless ipcMode task */
   int pidns;    /* -1 unless pidMode task */
   pid_t holder; /* pid 1 of the shared pid namespace, 0 when none */
@@ -29,6 +29,11 @@ struct sk_sandbox
   struct sk_userns_map userns_map;
 };
 
+/* A task with one container, no shared pid or ipc namespace and no user
+ * namespace shares nothing: no helper is cloned and every fd stays -1; the
+ * container's own clone then creates its network and uts namespaces (its
+ * hostname and `lo` set by its child, as crun does), so each restart of it
+ * gets fresh ones, set up the same way. */
 int sk_sandbox_create (const struct sk_task *task, const char *hostname, struct sk_sandbox *sb,
                        sk_err_t *err);
 /* The same inside a new user namespace mapped by `map`. */

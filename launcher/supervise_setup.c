@@ -102,13 +102,17 @@ sup_prepare (struct sup *s, sk_err_t *err)
       sc->c.spec.join_utsns = s->sb.utsns;
       sc->c.spec.join_ipcns = s->sb.ipcns;
       sc->c.spec.join_pidns = s->sb.pidns;
-      /* What the task shares is joined, not created. */
-      sc->c.spec.namespaces &= ~(CLONE_NEWNET | CLONE_NEWUTS);
+      /* What the task shares is joined, not created; a task that shares
+       * nothing (sandbox.h) has its container create them. */
+      if (s->sb.utsns >= 0)
+        {
+          sc->c.spec.namespaces &= ~(CLONE_NEWNET | CLONE_NEWUTS);
+          sc->c.spec.hostname = NULL;
+        }
       if (s->sb.ipcns >= 0)
         sc->c.spec.namespaces &= ~CLONE_NEWIPC;
       if (s->sb.pidns >= 0)
         sc->c.spec.namespaces &= ~CLONE_NEWPID;
-      sc->c.spec.hostname = NULL;
       sk_probe_init (&sc->probe);
     }
   return 0;

@@ -155,3 +155,25 @@ counter_task() {
   assert_status 0
   [ "$(cat "$COUNTER_DIR/n")" = 2 ]
 }
+
+@test "a single container's restarts each set up their own hostname and lo (no task sandbox)" {
+  COUNTER_DIR=$BATS_TEST_TMPDIR/counter
+  mkdir -p "$COUNTER_DIR"
+  task_json -t "$(printf '"volumes": [ { "name": "data", "host": { "sourcePath": "%s" } } ]' "$COUNTER_DIR")" \
+    -c '"mountPoints": [ { "sourceVolume": "data", "containerPath": "/data" } ]' \
+    -c "$(labels skiff.restart=on-failure skiff.restart.delay=100ms)" \
+    -- /bin/sh -c "n=\$(cat /data/n 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >/data/n; $PROBE hostname net ns; [ \$n -ge 2 ]"
+  run skiff_run "$TASK"
+  assert_status 0
+  [ "$(cat "$COUNTER_DIR/n")" = 2 ]
+  # Both starts: lo up, the same hostname (not the host's), only lo.
+  [ "$(printf '%s\n' "$output" | grep -cx 'iface.lo=up')" -eq 2 ]
+  [ "$(printf '%s\n' "$output" | grep -cx 'ifaces=lo')" -eq 2 ]
+  [ "$(printf '%s\n' "$output" | grep '^hostname=' | sort -u | wc -l)" -eq 1 ]
+  [ "$(kv hostname)" != "$(hostname)" ]
+  # Never the host's network namespace.
+  local host
+  host=$(host_probe ns net)
+  [ "$(printf '%s\n' "$output" | grep -c '^ns.net=')" -eq 2 ]
+  ! printf '%s\n' "$output" | grep -qx "ns.net=$(kv ns.net "$host")"
+}
