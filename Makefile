@@ -30,7 +30,10 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS_ALL := -std=gnu11 $(WARN) $(OPT) $(HARDEN) -D_GNU_SOURCE -DSKIFF_VERSION=\"$(VERSION)\" \
               -Ispec -Iisolate -Ilauncher $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS := -lcgroup -lseccomp -lyajl
+# Linked statically (Debian's -dev packages ship the .a files): each shared
+# object costs the loader its lookups and relocations on every start, about
+# 0.2 ms of a cold start for these three (docs/performance.md).
+LIBS := -Wl,-Bstatic -lcgroup -lseccomp -lyajl_s -Wl,-Bdynamic
 # libcurl, libarchive and libcrypto are dlopen()ed when an image operation
 # needs them (launcher/imagelibs.h); unit tests that write archives link one.
 UNIT_LIBS := -larchive
