@@ -281,10 +281,13 @@ spawn_supervisor (struct monitor *m)
   pid = fork ();
   if (pid == 0)
     {
-      sigset_t none;
+      sigset_t term;
       char num[16];
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
+      /* SIGTERM stays blocked through exec: a stop forwarded before the
+       * supervisor reads its signals waits for it instead of killing it. */
+      sigemptyset (&term);
+      sigaddset (&term, SIGTERM);
+      sigprocmask (SIG_SETMASK, &term, NULL);
       /* A supervisor never outlives its monitor: a later CLI re-adopts the
        * task with a new pair, and two supervisors must never both act. */
       prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -9,6 +9,7 @@
  *   <root>/tasks/<id>/exits/<pid>.<start>  exit status a monitor reaped
  *   <root>/tasks/<id>/events.jsonl    the supervisor's decision log
  *   <root>/tasks/<id>/lock            flock: held by the task's monitor
+ *   <root>/tasks/<id>/monitor         "<pid> <start-time>" of that monitor
  *   <root>/tasks/<id>/state.lock      flock: serializes state.json writers
  *
  * Every file is written whole (temporary file, fsync, rename): a reader
