@@ -178,6 +178,12 @@ test_record_round_trip (void **state)
   r.c[0].history.recent_ms[1] = 20;
   r.c[0].stop_sent = true;
   r.c[0].kill_at_ms = 4242;
+  r.c[0].next_probe_ms = 777;
+  r.c[0].last_probe_end_ms = 666;
+  r.c[0].health_failures = 2;
+  r.c[0].health_passed_once = true;
+  r.hibernating = true;
+  r.wake_at_ms = 555;
   r.c[1].name = xstrdup ("side \"quoted\"");
   r.c[1].state = 2;
   r.c[1].exit_known = true;
@@ -205,6 +211,14 @@ test_record_round_trip (void **state)
   assert_int_equal (back.c[0].history.restart_count, 2);
   assert_int_equal (back.c[0].history.n_recent, 2);
   assert_int_equal (back.c[0].history.recent_ms[1], 20);
+  /* What a woken supervisor needs to keep the health check's schedule. */
+  assert_int_equal (back.c[0].next_probe_ms, 777);
+  assert_int_equal (back.c[0].last_probe_end_ms, 666);
+  assert_int_equal (back.c[0].health_failures, 2);
+  assert_true (back.c[0].health_passed_once);
+  assert_true (back.hibernating);
+  assert_int_equal (back.wake_at_ms, 555);
+  assert_int_equal (back.c[1].next_probe_ms, 0);
   assert_true (back.c[0].stop_sent);
   assert_int_equal (back.c[0].kill_at_ms, 4242);
   assert_false (back.c[0].exit_known);
