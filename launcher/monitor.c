@@ -271,6 +271,7 @@ static void
 spawn_supervisor (struct monitor *m)
 {
   pid_t monitor = getpid ();
+  bool waking = m->state == SUP_HIBERNATING;
   int pair[2];
   pid_t pid;
 
@@ -297,6 +298,8 @@ spawn_supervisor (struct monitor *m)
         {
           snprintf (num, sizeof num, "%d", pair[1]);
           setenv (SK_MONITOR_FD_ENV, num, 1);
+          if (waking)
+            setenv (SK_MONITOR_WAKE_ENV, "1", 1);
         }
       execl ("/proc/self/exe", "skiff", "--root", m->root, "__supervise", m->id, (char *)NULL);
       _exit (127);

@@ -30,8 +30,10 @@
  * SK_MONITOR_HIBERNATE_DEFAULT_MS; 0 = never). */
 #define SK_MONITOR_HIBERNATE_ENV "SKIFF_HIBERNATE_MS"
 #define SK_MONITOR_HIBERNATE_DEFAULT_MS 2000
-/* How the monitor hands its socket to the supervisor (an fd number). */
+/* How the monitor hands its socket to the supervisor (an fd number), and
+ * says that it wakes a hibernating one ("1"). */
 #define SK_MONITOR_FD_ENV "SKIFF_MONITOR_FD"
+#define SK_MONITOR_WAKE_ENV "SKIFF_MONITOR_WAKE"
 
 /* ---- the CLI side ------------------------------------------------------ */
 
@@ -63,6 +65,10 @@ int sk_monitor_signal (const char *task_dir, int sig);
  * unset; the fd becomes close-on-exec). Call before any child is started.
  * True when running under a monitor. */
 bool sk_monitor_attach (void);
+
+/* True when this supervisor was spawned to wake a hibernating one (as
+ * opposed to after a crash or by a new monitor): its resume is quiet. */
+bool sk_monitor_waking (void);
 
 /* The hibernation grace period from SK_MONITOR_HIBERNATE_ENV, in ms; 0 when
  * hibernation is off or there is no monitor. */

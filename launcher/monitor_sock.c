@@ -106,6 +106,7 @@ recv_msg (int sock, struct msg *m, int *fd, int flags)
 /* ---- the supervisor side ---------------------------------------------------- */
 
 static int monitor_sock = -2; /* -2: not looked up yet; -1: no monitor */
+static bool monitor_waking;
 
 bool
 sk_monitor_attach (void)
@@ -120,10 +121,19 @@ sk_monitor_attach (void)
       if (text != NULL && end != text && *end == '\0' && fd > 2 && fd < 65536
           && fcntl ((int)fd, F_SETFD, FD_CLOEXEC) == 0)
         monitor_sock = (int)fd;
+      text = getenv (SK_MONITOR_WAKE_ENV);
+      monitor_waking = monitor_sock >= 0 && text != NULL && strcmp (text, "1") == 0;
       /* Nothing the supervisor starts may think it has a monitor. */
       unsetenv (SK_MONITOR_FD_ENV);
+      unsetenv (SK_MONITOR_WAKE_ENV);
     }
   return monitor_sock >= 0;
+}
+
+bool
+sk_monitor_waking (void)
+{
+  return sk_monitor_attach () && monitor_waking;
 }
 
 uint64_t

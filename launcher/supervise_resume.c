@@ -3,6 +3,7 @@
  * design: docs/architecture.md, "Crash safety". */
 #include "cgroup.h"
 #include "events.h"
+#include "monitor.h"
 #include "start_record.h"
 #include "supervise_internal.h"
 #include "task_userns.h"
@@ -162,7 +163,7 @@ sup_resume (struct sup *s, uint64_t now)
   sk_boot_id (boot);
   same_boot = strcmp (boot, r->boot_id) == 0;
   /* A wake-up, not a crash: nothing to report but what happened since. */
-  s->woken = r->hibernating;
+  s->woken = r->hibernating && sk_monitor_waking ();
   if (r->stopping)
     {
       s->stopping = true;

@@ -128,6 +128,9 @@ PY
   run -0 --separate-stderr skiff logs "$id"
   [ "$output" = "$(printf 'line 1\nline 2\nline 3\nline 4')" ]
   [ "$stderr" = done ]
+  # Woken several times, quietly: a wake-up is no re-adoption.
+  run -0 skiff events --format json "$id"
+  [ "$(grep -c '"event":"adopted"' <<<"$output")" -eq 0 ]
   run -0 skiff rm "$id"
 }
 
@@ -226,6 +229,9 @@ PY
   run skiff wait "$id"
   assert_status 255
   [ "$output" = unknown ]
+  # A new monitor's supervisor says it adopted the container.
+  run -0 skiff events --format json "$id"
+  [ "$(grep -c '"event":"adopted"' <<<"$output")" -eq 1 ]
   run -0 skiff rm "$id"
 }
 
