@@ -51,7 +51,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEBIAN_PACKAGES := gcc make pkg-config libcgroup-dev libseccomp-dev libyajl-dev libcmocka-dev \
                    bats busybox-static valgrind iproute2 python3 clang clang-format libclang-rt-14-dev \
-                   libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo umoci
+                   libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo umoci strace
 
 .PHONY: all deps demo check check-unit check-valgrind check-integration asan bench bench-quick install \
         uninstall clean format format-check rootfs check-v2 check-v2-if-able fuzz check-fuzz
