@@ -245,3 +245,15 @@ PY
   [ -n "$(task_proc __supervise "$id")" ]
   run -0 skiff rm -f "$id"
 }
+
+@test "pidMode task: the supervisor holds the shared pid namespace and stays awake" {
+  task_json -t '"pidMode": "task"' -- /bin/sh -c 'sleep 60'
+  run -0 skiff run -d "$TASK"
+  id=$output
+  wait_until '[ "$(state $id "d[\"lastStatus\"]")" = RUNNING ]'
+  sleep 1
+  [ -n "$(task_proc __supervise "$id")" ]
+  [ "$(state "$id" 'd["supervision"].get("hibernating")')" = None ]
+  run -0 skiff stop "$id"
+  run -0 skiff rm "$id"
+}
