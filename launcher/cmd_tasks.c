@@ -13,20 +13,38 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-static void
-sleep_ms (unsigned ms)
+static uint64_t
+now_ms (void)
 {
-  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-  nanosleep (&ts, NULL);
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Block until the task directory changes (state.json is replaced by a
+ * rename, `stopped` is created), the monitor `mon` ends, or timeout_ms
+ * passes (-1: no limit). Nothing is polled: inotify and the pidfd wake us. */
+static void
+wait_for_change (int inotify_fd, int mon, int timeout_ms)
+{
+  struct pollfd pfd[2]
+      = { { .fd = inotify_fd, .events = POLLIN }, { .fd = mon, .events = POLLIN } };
+  char buf[4096];
+
+  if (poll (pfd, mon >= 0 ? 2 : 1, timeout_ms) > 0 && (pfd[0].revents & POLLIN))
+    while (read (inotify_fd, buf, sizeof buf) > 0)
+      ;
 }
 
 /* Parse `COMMAND [--format json|table] [-a] ...`: shared by the simple
@@ -282,17 +300,28 @@ signal_supervisor (const char *dir, const struct sk_task_record *rec, int sig)
   return ok;
 }
 
-/* Until STOPPED (or timeout_ms passes; 0 = forever). 0 when stopped. */
+/* Until STOPPED (or timeout_ms passes; 0 = forever). 0 when stopped, 1 on
+ * timeout, -1 on error. The watch is set before each read of the record,
+ * so a change between the read and the wait still wakes us. */
 static int
 wait_stopped (const char *root, const char *id, uint64_t timeout_ms, struct sk_task_record *out)
 {
   _cleanup_free_ char *dir = sk_task_dir_path (root, id);
-  uint64_t waited = 0;
+  _cleanup_close_ int in = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  uint64_t deadline = timeout_ms != 0 ? now_ms () + timeout_ms : 0;
 
+  if (in < 0
+      || inotify_add_watch (in, dir, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE_SELF) < 0)
+    {
+      fprintf (stderr, "skiff: task %s: watch `%s`: %s\n", id, dir, strerror (errno));
+      return -1;
+    }
   for (;;)
     {
       struct sk_task_record rec;
       sk_err_t err = NULL;
+      _cleanup_close_ int mon = -1;
+      int wait_ms = -1;
 
       if (sk_task_record_load (dir, &rec, &err) < 0)
         {
@@ -309,53 +338,84 @@ wait_stopped (const char *root, const char *id, uint64_t timeout_ms, struct sk_t
           return 0;
         }
       sk_task_record_clear (&rec);
-      if (timeout_ms != 0 && waited >= timeout_ms)
-        return 1;
       /* A monitor killed meanwhile is replaced by whoever waits. */
-      if (waited % 1000 == 0)
-        sk_monitor_readopt (root, id);
-      sleep_ms (50);
-      waited += 50;
+      mon = sk_monitor_pidfd (dir);
+      if (mon < 0 && sk_monitor_readopt (root, id))
+        mon = sk_monitor_pidfd (dir);
+      if (deadline != 0)
+        {
+          uint64_t now = now_ms ();
+          if (now >= deadline)
+            return 1;
+          wait_ms = (int)(deadline - now);
+        }
+      /* No monitor and none could be started (another CLI adopts the task
+       * right now): look again in a second rather than never. */
+      if (mon < 0 && (wait_ms < 0 || wait_ms > 1000))
+        wait_ms = 1000;
+      wait_for_change (in, mon, wait_ms);
     }
 }
 
+/* Ask the task to stop: `desired` first (a supervisor being respawned
+ * right now reads it when it starts), then SIGTERM through the monitor.
+ * 1 when the task has already stopped, 0 when asked, -1 on error. */
 static int
-request_stop (const char *root, const char *id, long timeout_s)
+send_stop (const char *root, const char *id)
 {
   _cleanup_free_ char *dir = sk_task_dir_path (root, id);
   _cleanup_free_ char *desired = xasprintf ("%s/desired", dir);
   struct sk_task_record rec;
   sk_err_t err = NULL;
+  bool stopped;
 
   if (load_record (root, id, &rec) < 0)
     return -1;
-  if (is_stopped (&rec))
+  stopped = is_stopped (&rec);
+  if (!stopped)
     {
-      sk_task_record_clear (&rec);
-      return 0;
+      if (sk_write_file_atomic (desired, "STOPPED\n", 8, &err) < 0)
+        {
+          sk_err_print (&err);
+          sk_err_free (&err);
+        }
+      signal_supervisor (dir, &rec, SIGTERM);
     }
-  /* Recorded first: a supervisor that is being respawned right now reads
-   * it when it starts. */
-  if (sk_write_file_atomic (desired, "STOPPED\n", 8, &err) < 0)
-    {
-      sk_err_print (&err);
-      sk_err_free (&err);
-    }
-  signal_supervisor (dir, &rec, SIGTERM);
   sk_task_record_clear (&rec);
-  if (timeout_s >= 0)
+  return stopped ? 1 : 0;
+}
+
+/* Wait for a task asked to stop. With --timeout (deadline_ms != 0) a
+ * second request at the deadline means "kill now", as a second Ctrl-C
+ * does in the foreground. */
+static int
+await_stop (const char *root, const char *id, uint64_t deadline_ms)
+{
+  if (deadline_ms != 0)
     {
-      /* --timeout: a second stop request means "kill now", as a second
-       * Ctrl-C does in the foreground. */
-      if (wait_stopped (root, id, (uint64_t)timeout_s * 1000 + 1, NULL) == 0)
+      uint64_t now = now_ms ();
+      struct sk_task_record rec;
+
+      if (wait_stopped (root, id, deadline_ms > now ? deadline_ms - now : 1, NULL) == 0)
         return 0;
       if (load_record (root, id, &rec) == 0)
         {
+          _cleanup_free_ char *dir = sk_task_dir_path (root, id);
           signal_supervisor (dir, &rec, SIGTERM);
           sk_task_record_clear (&rec);
         }
     }
-  return wait_stopped (root, id, 0, NULL);
+  return wait_stopped (root, id, 0, NULL) == 0 ? 0 : -1;
+}
+
+static int
+request_stop (const char *root, const char *id, long timeout_s)
+{
+  int r = send_stop (root, id);
+
+  if (r != 0)
+    return r < 0 ? -1 : 0;
+  return await_stop (root, id, timeout_s >= 0 ? now_ms () + (uint64_t)timeout_s * 1000 + 1 : 0);
 }
 
 int
@@ -364,21 +424,40 @@ cmd_stop (struct sk_global *g, int argc, char **argv)
   struct common_opts o;
   int r = parse_common ("stop", argc, argv, &o);
   int code = SK_EXIT_OK;
+  uint64_t deadline = 0;
+  char **ids;
 
   if (r >= 0)
     return r;
   if (optind >= argc)
     return sk_usage_error ("stop", "missing the TASK");
   sk_tasks_reconcile (g->root);
+  /* All tasks are asked first and waited for after, as `docker stop a b`
+   * does: stopping N tasks takes the longest stop, not the sum. */
+  ids = xzalloc ((size_t)(argc - optind) * sizeof *ids);
+  if (o.timeout_s >= 0)
+    deadline = now_ms () + (uint64_t)o.timeout_s * 1000 + 1;
   for (int i = optind; i < argc; i++)
     {
-      _cleanup_free_ char *id = NULL;
-      if (resolve_or_report (g->root, argv[i], &id) < 0
-          || request_stop (g->root, id, o.timeout_s) < 0)
+      char **id = &ids[i - optind];
+      if (resolve_or_report (g->root, argv[i], id) < 0 || send_stop (g->root, *id) < 0)
+        {
+          code = SK_EXIT_SKIFF;
+          free (*id);
+          *id = NULL;
+        }
+    }
+  for (int i = 0; i < argc - optind; i++)
+    {
+      if (ids[i] == NULL)
+        continue;
+      if (await_stop (g->root, ids[i], deadline) < 0)
         code = SK_EXIT_SKIFF;
       else
-        printf ("%s\n", id);
+        printf ("%s\n", ids[i]);
+      free (ids[i]);
     }
+  free (ids);
   return code;
 }
 
@@ -524,6 +603,8 @@ cmd_wait (struct sk_global *g, int argc, char **argv)
 
 /* ---- rm, gc ----------------------------------------------------------------- */
 
+#define RM_LOCK_WAIT_MS 5000
+
 static int
 remove_task (const char *root, const char *id)
 {
@@ -536,14 +617,21 @@ remove_task (const char *root, const char *id)
   int tries;
 
   /* The monitor lets go of the lock right after the final state: wait for
-   * it, then hold the lock so nobody re-adopts what is being removed. */
-  for (tries = 0; fd >= 0 && tries < 100; tries++)
+   * it to end (its pidfd, at most RM_LOCK_WAIT_MS), then hold the lock so
+   * nobody re-adopts what is being removed. */
+  for (tries = 0; fd >= 0 && tries < 2; tries++)
     {
+      _cleanup_close_ int mon = -1;
+      struct pollfd pfd = { .fd = -1, .events = POLLIN };
+
       if (flock (fd, LOCK_EX | LOCK_NB) == 0)
         break;
-      sleep_ms (50);
+      mon = sk_monitor_pidfd (dir);
+      pfd.fd = mon;
+      if (tries == 0 && mon >= 0)
+        poll (&pfd, 1, RM_LOCK_WAIT_MS);
     }
-  if (fd >= 0 && tries == 100)
+  if (fd >= 0 && tries == 2)
     {
       fprintf (stderr, "skiff rm: task %s: its monitor is still running\n", id);
       return -1;

@@ -78,11 +78,11 @@ sk_monitor_spawn (const char *root, const char *id, int lock_fd, sk_err_t *err)
 }
 
 int
-sk_monitor_signal (const char *task_dir, int sig)
+sk_monitor_pidfd (const char *task_dir)
 {
   char path[4096], text[64];
   unsigned long long start = 0;
-  int pid = 0, fd, ok;
+  int pid = 0, fd;
   ssize_t n;
 
   snprintf (path, sizeof path, "%s/monitor", task_dir);
@@ -97,7 +97,14 @@ sk_monitor_signal (const char *task_dir, int sig)
   if (sscanf (text, "%d %llu", &pid, &start) != 2 || pid <= 0)
     return -1;
   /* pid + start time: a recycled pid is never signalled. */
-  fd = sk_pidfd_open_verified ((pid_t)pid, (uint64_t)start);
+  return sk_pidfd_open_verified ((pid_t)pid, (uint64_t)start);
+}
+
+int
+sk_monitor_signal (const char *task_dir, int sig)
+{
+  int fd = sk_monitor_pidfd (task_dir), ok;
+
   if (fd < 0)
     return -1;
   ok = (int)syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0);

@@ -58,6 +58,9 @@ bool sk_monitor_readopt (const char *root, const char *id);
  * SIGUSR1: wake the supervisor. Returns 0 when sent, -1 when no live
  * monitor could be found. */
 int sk_monitor_signal (const char *task_dir, int sig);
+/* A pidfd of the task's monitor (from <task>/monitor, checked by start
+ * time: never a recycled pid), or -1 when it does not run. */
+int sk_monitor_pidfd (const char *task_dir);
 
 /* ---- the supervisor side ----------------------------------------------- */
 
