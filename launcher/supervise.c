@@ -29,12 +29,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -469,6 +471,43 @@ sup_drain_logs (struct sup *s, size_t i)
       }
 }
 
+/* The monitor writes the record right after reaping (microseconds after
+ * the pidfd woke us): wait for it on inotify and the monitor's pidfd, at
+ * most EXIT_RECORD_WAIT_MS, never by polling. */
+#define EXIT_RECORD_WAIT_MS 1000
+static bool
+wait_exit_record (const char *task_path, pid_t pid, uint64_t start, int *how, int *status)
+{
+  _cleanup_free_ char *exits = xasprintf ("%s/exits", task_path);
+  _cleanup_close_ int in = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  _cleanup_close_ int mon = sk_monitor_pidfd (task_path);
+  uint64_t deadline = sk_monotonic_ms () + EXIT_RECORD_WAIT_MS;
+
+  if (in >= 0)
+    inotify_add_watch (in, exits, IN_MOVED_TO | IN_CLOSE_WRITE);
+  for (;;)
+    {
+      struct pollfd pfd[2] = { { .fd = in, .events = POLLIN }, { .fd = mon, .events = POLLIN } };
+      uint64_t now;
+      char buf[1024];
+
+      if (sk_exit_record_read (task_path, pid, start, how, status) == 0)
+        return true;
+      now = sk_monotonic_ms ();
+      /* No monitor: nobody will write it (the exit went to init). */
+      if (mon < 0 || now >= deadline)
+        return false;
+      if (poll (pfd, 2, in >= 0 ? (int)(deadline - now) : 20) < 0 && errno != EINTR)
+        return false;
+      if (pfd[0].revents & POLLIN)
+        while (read (in, buf, sizeof buf) > 0)
+          ;
+      if (pfd[1].revents & POLLIN)
+        /* The monitor ended: one last look, then give up. */
+        return sk_exit_record_read (task_path, pid, start, how, status) == 0;
+    }
+}
+
 /* A container a previous supervisor started is not our child: the monitor
  * (its subreaper) reaps it and records the status. False when no record
  * comes, i.e. the monitor was gone too and the exit was not observable. */
@@ -480,18 +519,12 @@ adopted_exit (struct sup *s, size_t i, siginfo_t *info)
 
   /* With init, its own record of the exit, should nobody have reaped it. */
   sk_init_status_export (s->env->task_path, sc->c.state_dir, sc->c.pid, sc->pid_start);
-  for (int tries = 0; tries < 50; tries++)
+  if (wait_exit_record (s->env->task_path, sc->c.pid, sc->pid_start, &how, &status))
     {
-      if (sk_exit_record_read (s->env->task_path, sc->c.pid, sc->pid_start, &how, &status) == 0)
-        {
-          info->si_pid = sc->c.pid;
-          info->si_code = how;
-          info->si_status = status;
-          return true;
-        }
-      if (!sk_task_monitor_alive (s->env->task_path))
-        break;
-      usleep (20000);
+      info->si_pid = sc->c.pid;
+      info->si_code = how;
+      info->si_status = status;
+      return true;
     }
   info->si_pid = sc->c.pid;
   return false;
