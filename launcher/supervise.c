@@ -592,6 +592,13 @@ sup_on_exit_of (struct sup *s, size_t i, uint64_t now)
   sk_restart_history_record_decision (&sc->history, &d, now);
 
   sk_event_begin (s->env->events, &w, sup_name_of (s, i), "exit");
+  {
+    /* When the exit was seen (the event's own time comes after the log
+     * drain and the decision): restart delays count from here. */
+    char exited_at[40];
+    sk_format_time (sc->stopped_at_ns, exited_at, sizeof exited_at);
+    sk_jw_kv_string (&w, "exitedAt", exited_at);
+  }
   if (unknown)
     sk_jw_kv_string (&w, "exitCode", NULL);
   else

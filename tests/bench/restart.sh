@@ -9,8 +9,8 @@
 # so the policy is skiff's labels: skiff.restart=always, delay 0, jitter 0.
 # Two measures, median / p90 / max, each minus the configured delay:
 #  - from the event log (--events-file): `exit` (decision restart, delayMs)
-#    to the next `started`. `exit` is stamped when the supervisor has reaped
-#    the container and decided; `started` after the new container's execve
+#    to the next `started`: from the exit's `exitedAt` (when the supervisor
+#    saw it; older logs: the event time, after the decision); `started` after the new container's execve
 #    succeeded (and its pid is on disk). Resolution: 1 us.
 #  - from the kernel, when perf works (BENCH_RESTART_PERF=0 turns it off):
 #    sched_process_exit of the old container's pid (the pid `started` gave)
@@ -96,7 +96,7 @@ for e in ev:
             pairs.append((pids[-2], pids[-1], pending[1]))
             pending = None
     elif e.get("event") == "exit" and e.get("decision") == "restart":
-        pending = (t_us(e["time"]), e.get("delayMs", 0))
+        pending = (t_us(e.get("exitedAt", e["time"])), e.get("delayMs", 0))
 
 kern = []
 if use_perf:

@@ -432,6 +432,9 @@ for line in open(sys.argv[1]):
     if line.strip():
         e = json.loads(line)
         e["t"] = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+        # exit events: "te" is when the exit was seen (exitedAt), else the event time
+        e["te"] = (datetime.datetime.strptime(e["exitedAt"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+                   if "exitedAt" in e else e["t"])
         E.append(e)
 def ev(c=None, kind=None, **kw):
     return [e for e in E if (c is None or e.get("container") == c)

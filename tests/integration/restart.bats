@@ -43,7 +43,7 @@ counter_task() {
   local k want
   for k in 0 1 2; do
     want=$(echo "0.2 * 2 ^ $k" | bc -l)
-    evassert "$EV" "$want - 0.02 <= ev('app','started')[$k + 1]['t'] - ev('app','exit')[$k]['t'] <= $want + 0.3"
+    evassert "$EV" "$want - 0.02 <= ev('app','started')[$k + 1]['t'] - ev('app','exit')[$k]['te'] <= $want + 0.3"
   done
   evassert "$EV" '[e["restartAttempt"] for e in ev("app","exit", decision="restart")] == [1, 2, 3]'
   evassert "$EV" 'ev("app","exit")[-1]["why"].startswith("gave up")'
