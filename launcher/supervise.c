@@ -16,7 +16,6 @@
 #include "cgroup.h"
 #include "container.h"
 #include "health.h"
-#include "init_status.h"
 #include "monitor.h"
 #include "probe.h"
 #include "pty.h"
@@ -29,14 +28,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -57,8 +54,8 @@ sk_monotonic_ms (void)
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t
-random_u64 (void)
+uint64_t
+sup_random_u64 (void)
 {
   uint64_t r = 0;
   if (getrandom (&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
@@ -80,8 +77,8 @@ sup_watch_fd (struct sup *s, int fd, uint64_t tag)
     epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void
-unwatch_fd (struct sup *s, int fd)
+void
+sup_unwatch_fd (struct sup *s, int fd)
 {
   if (fd >= 0)
     epoll_ctl (s->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -89,156 +86,14 @@ unwatch_fd (struct sup *s, int fd)
 
 /* ---- events -------------------------------------------------------------- */
 
-static void
-note (struct sup *s, size_t i, const char *text)
+void
+sup_note (struct sup *s, size_t i, const char *text)
 {
   if (s->v[i].log != NULL)
     sk_log_sink_note (s->v[i].log, text, sk_log_now ());
 }
 
 /* ---- starting -------------------------------------------------------------- */
-
-/* Detached tasks: the container writes into a FIFO in its state directory
- * that it also holds open for reading, so a killed supervisor never breaks
- * its stdout (no EPIPE); the next supervisor reopens the FIFO and carries
- * on reading. The sink keeps its fd number: the FIFO is dup'ed onto it. */
-int
-sup_fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_err_t *err)
-{
-  struct sup_ctr *sc = &s->v[i];
-  _cleanup_free_ char *path
-      = xasprintf ("%s/%s.fifo", sc->c.state_dir, stream == SK_LOG_STDOUT ? "stdout" : "stderr");
-  _cleanup_close_ int rd = -1;
-  int sink_fd = sk_log_fd (sc->log, stream);
-
-  if (mkfifo (path, 0600) < 0 && errno != EEXIST)
-    return sk_err_set (err, errno, "mkfifo `%s`", path);
-  rd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (rd < 0)
-    return sk_err_set (err, errno, "open `%s`", path);
-  if (container_end != NULL)
-    {
-      int wr = open (path, O_RDWR | O_CLOEXEC);
-      if (wr < 0)
-        return sk_err_set (err, errno, "open `%s`", path);
-      close (*container_end);
-      *container_end = wr;
-    }
-  if (dup3 (rd, sink_fd, O_CLOEXEC) < 0)
-    return sk_err_set (err, errno, "dup3 `%s`", path);
-  return 0;
-}
-
-/* Detached: the pty master of container i, in the monitor's fd store
- * while no supervisor holds it (a crash, hibernation). */
-static void
-pty_store_name (size_t i, char *name, size_t size)
-{
-  snprintf (name, size, "pty.%zu", i);
-}
-
-/* pseudoTerminal: stdin, stdout and stderr are one pty, whose master is
- * the sink's stdout stream (launcher/pty.h). */
-static int
-open_pty (struct sup *s, size_t i, sk_err_t *err)
-{
-  struct sup_ctr *sc = &s->v[i];
-  const struct sk_container *def = &s->task->containers[i];
-  const char *path = NULL;
-  int slave = -1;
-
-  if (sk_task_tty_open (s->tty, i, sc->log, def->interactive, &slave, &path, err) < 0)
-    return -1;
-  if (s->env->req->detached)
-    {
-      char name[32];
-      pty_store_name (i, name, sizeof name);
-      if (sk_monitor_deposit_fd (name, sk_log_fd (sc->log, SK_LOG_STDOUT), err) < 0)
-        {
-          close (slave);
-          return -1;
-        }
-    }
-  sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
-  sc->c.spec.stdio[0] = sc->c.spec.stdio[1] = sc->c.spec.stdio[2] = slave;
-  sc->c.spec.console_path = path;
-  return 0;
-}
-
-bool
-sup_pty_reattach (struct sup *s, size_t i)
-{
-  struct sup_ctr *sc = &s->v[i];
-  sk_err_t err = NULL;
-  char name[32];
-  int master;
-
-  if (s->tty == NULL || !s->task->containers[i].pseudo_terminal)
-    return false;
-  pty_store_name (i, name, sizeof name);
-  master = sk_monitor_withdraw_fd (name);
-  if (master < 0)
-    sk_err_set (&err, errno, "take its terminal back from the monitor");
-  else if (sk_task_tty_adopt (s->tty, i, sc->log, master, &err) == 0)
-    {
-      sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
-      return true;
-    }
-  _cleanup_free_ char *text = sk_err_text (&err);
-  _cleanup_free_ char *line = xasprintf ("its output is not logged any more: %s", text);
-  sk_err_free (&err);
-  sk_log_sink_note (sc->log, line, sk_log_now ());
-  return true;
-}
-
-static int
-open_log_pipes (struct sup *s, size_t i, sk_err_t *err)
-{
-  struct sup_ctr *sc = &s->v[i];
-  int out = -1, errfd = -1;
-
-  if (s->tty != NULL && s->task->containers[i].pseudo_terminal)
-    return open_pty (s, i, err);
-  if (sk_log_sink_pipe (sc->log, SK_LOG_STDOUT, &out, err) < 0)
-    return -1;
-  if (sk_log_sink_pipe (sc->log, SK_LOG_STDERR, &errfd, err) < 0)
-    {
-      close (out);
-      return -1;
-    }
-  if (s->env->req->detached
-      && (sup_fifo_swap (s, i, SK_LOG_STDOUT, &out, err) < 0
-          || sup_fifo_swap (s, i, SK_LOG_STDERR, &errfd, err) < 0))
-    {
-      close (out);
-      close (errfd);
-      return -1;
-    }
-  sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDOUT), WATCH (W_LOG_OUT, i));
-  sup_watch_fd (s, sk_log_fd (sc->log, SK_LOG_STDERR), WATCH (W_LOG_ERR, i));
-  sc->c.spec.stdio[1] = out;
-  sc->c.spec.stdio[2] = errfd;
-  return 0;
-}
-
-static void
-close_container_ends (struct sup_ctr *sc)
-{
-  /* The container holds its copies; ours would keep the pipes from ever
-   * reaching end-of-file. A pty's slave is all three at once. */
-  for (int k = 0; k <= 2; k++)
-    {
-      int fd = sc->c.spec.stdio[k];
-      if (fd <= 2)
-        continue;
-      close (fd);
-      for (int j = k; j <= 2; j++)
-        if (sc->c.spec.stdio[j] == fd)
-          sc->c.spec.stdio[j] = -1;
-    }
-}
-
-static void stop_task (struct sup *s, enum sk_stop_cause cause, size_t by);
 
 static void
 start_container (struct sup *s, size_t i, uint64_t now)
@@ -247,9 +102,9 @@ start_container (struct sup *s, size_t i, uint64_t now)
   sk_err_t err = NULL;
   struct sk_jw w;
 
-  if (open_log_pipes (s, i, &err) < 0 || sk_ctr_start (&sc->c, &err) < 0)
+  if (sup_open_log_pipes (s, i, &err) < 0 || sk_ctr_start (&sc->c, &err) < 0)
     {
-      close_container_ends (sc);
+      sup_close_container_ends (sc);
       _cleanup_free_ char *text = sk_err_text (&err);
       int code = err != NULL && err->exitcode != 0 ? err->exitcode : 125;
       sk_err_free (&err);
@@ -263,10 +118,10 @@ start_container (struct sup *s, size_t i, uint64_t now)
       sk_jw_kv_int (&w, "exitCode", code);
       sk_event_end (s->env->events, &w, "container %s: %s", sup_name_of (s, i), text);
       if (s->task->containers[i].essential)
-        stop_task (s, SK_STOP_FAILED_TO_START, i);
+        sup_stop_task (s, SK_STOP_FAILED_TO_START, i);
       return;
     }
-  close_container_ends (sc);
+  sup_close_container_ends (sc);
   /* Timers (startTimeout of dependents, resetAfter, health intervals) count
    * from the moment the command runs, not from when its set-up began. */
   now = sk_monotonic_ms ();
@@ -325,7 +180,7 @@ schedule_once (struct sup *s, uint64_t now, uint64_t *deps_deadline)
           sk_event_end (s->env->events, &w, "container %s: not started: %s", sup_name_of (s, i),
                         s->v[i].c.reason);
           if (s->task->containers[i].essential)
-            stop_task (s, SK_STOP_FAILED_TO_START, i);
+            sup_stop_task (s, SK_STOP_FAILED_TO_START, i);
         }
     }
   for (size_t i = 0; i < s->n && !s->stopping; i++)
@@ -396,8 +251,8 @@ send_stop (struct sup *s, size_t i, uint64_t now)
 }
 
 /* Signal every running container none of whose dependents still runs. */
-static void
-advance_stop (struct sup *s, uint64_t now)
+void
+sup_advance_stop (struct sup *s, uint64_t now)
 {
   for (size_t i = 0; i < s->n; i++)
     {
@@ -421,8 +276,8 @@ advance_stop (struct sup *s, uint64_t now)
     }
 }
 
-static void
-stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
+void
+sup_stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
 {
   struct sk_jw w;
 
@@ -446,201 +301,7 @@ stop_task (struct sup *s, enum sk_stop_cause cause, size_t by)
                   sup_name_of (s, by));
   else
     sk_event_end (s->env->events, &w, NULL);
-  advance_stop (s, sk_monotonic_ms ());
-}
-
-/* ---- exits ----------------------------------------------------------------- */
-
-void
-sup_drain_logs (struct sup *s, size_t i)
-{
-  struct sup_ctr *sc = &s->v[i];
-
-  /* Every writer is gone with the container's pid namespace: what is left
-   * in the pipes belongs to this run and is flushed before anything else
-   * (a restart reopens the pipes). */
-  for (int stream = SK_LOG_STDOUT; stream <= SK_LOG_STDERR; stream++)
-    for (int rounds = 0; rounds < 64 && sk_log_fd (sc->log, stream) >= 0; rounds++)
-      {
-        int fd = sk_log_fd (sc->log, stream);
-        unwatch_fd (s, fd);
-        if (sk_log_sink_drain (sc->log, stream, sk_log_now ()) != 0)
-          break;
-        sup_watch_fd (s, fd, WATCH (stream == SK_LOG_STDOUT ? W_LOG_OUT : W_LOG_ERR, i));
-        break;
-      }
-}
-
-/* The monitor writes the record right after reaping (microseconds after
- * the pidfd woke us): wait for it on inotify and the monitor's pidfd, at
- * most EXIT_RECORD_WAIT_MS, never by polling. */
-#define EXIT_RECORD_WAIT_MS 1000
-static bool
-wait_exit_record (const char *task_path, pid_t pid, uint64_t start, int *how, int *status)
-{
-  _cleanup_free_ char *exits = xasprintf ("%s/exits", task_path);
-  _cleanup_close_ int in = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
-  _cleanup_close_ int mon = sk_monitor_pidfd (task_path);
-  uint64_t deadline = sk_monotonic_ms () + EXIT_RECORD_WAIT_MS;
-
-  if (in >= 0)
-    inotify_add_watch (in, exits, IN_MOVED_TO | IN_CLOSE_WRITE);
-  for (;;)
-    {
-      struct pollfd pfd[2] = { { .fd = in, .events = POLLIN }, { .fd = mon, .events = POLLIN } };
-      uint64_t now;
-      char buf[1024];
-
-      if (sk_exit_record_read (task_path, pid, start, how, status) == 0)
-        return true;
-      now = sk_monotonic_ms ();
-      /* No monitor: nobody will write it (the exit went to init). */
-      if (mon < 0 || now >= deadline)
-        return false;
-      if (poll (pfd, 2, in >= 0 ? (int)(deadline - now) : 20) < 0 && errno != EINTR)
-        return false;
-      if (pfd[0].revents & POLLIN)
-        while (read (in, buf, sizeof buf) > 0)
-          ;
-      if (pfd[1].revents & POLLIN)
-        /* The monitor ended: one last look, then give up. */
-        return sk_exit_record_read (task_path, pid, start, how, status) == 0;
-    }
-}
-
-/* A container a previous supervisor started is not our child: the monitor
- * (its subreaper) reaps it and records the status. False when no record
- * comes, i.e. the monitor was gone too and the exit was not observable. */
-static bool
-adopted_exit (struct sup *s, size_t i, siginfo_t *info)
-{
-  struct sup_ctr *sc = &s->v[i];
-  int how, status;
-
-  /* With init, its own record of the exit, should nobody have reaped it. */
-  sk_init_status_export (s->env->task_path, sc->c.state_dir, sc->c.pid, sc->pid_start);
-  if (wait_exit_record (s->env->task_path, sc->c.pid, sc->pid_start, &how, &status))
-    {
-      info->si_pid = sc->c.pid;
-      info->si_code = how;
-      info->si_status = status;
-      return true;
-    }
-  info->si_pid = sc->c.pid;
-  return false;
-}
-
-void
-sup_on_exit_of (struct sup *s, size_t i, uint64_t now)
-{
-  struct sup_ctr *sc = &s->v[i];
-  struct sk_restart_decision d;
-  struct sk_exit_event ev;
-  siginfo_t info;
-  uint64_t oom_after = 0;
-  sk_err_t err = NULL;
-  struct sk_jw w;
-
-  bool unknown = false;
-
-  memset (&info, 0, sizeof info);
-  if (sc->adopted)
-    unknown = !adopted_exit (s, i, &info);
-  else if (waitid (P_PIDFD, (id_t)sc->c.pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
-    return;
-  if (sc->c.pidfd >= 0)
-    {
-      unwatch_fd (s, sc->c.pidfd);
-      close (sc->c.pidfd);
-    }
-  sc->c.pidfd = -1;
-  sc->adopted = false;
-  sc->stopped_at_ns = sk_realtime_ns ();
-  sk_probe_abort (&sc->probe);
-
-  /* In a shared pid namespace the container's other processes outlive its
-   * main one: they go with it. */
-  if (s->sb.pidns >= 0 && sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
-    sk_err_free (&err);
-  sup_drain_logs (s, i);
-
-  memset (&ev, 0, sizeof ev);
-  ev.exit_known = !unknown;
-  if (unknown)
-    ev.exit_code = 255;
-  else if (info.si_code == CLD_EXITED)
-    ev.exit_code = info.si_status;
-  else
-    ev.signal = info.si_status;
-  sc->c.exit_code = unknown ? 255 : sk_wait_status_to_code (info.si_code, info.si_status);
-  sc->c.oom_killed = false;
-  if (sk_cgroup_oom_kills (sc->c.cgroup, &oom_after, &err) < 0)
-    sk_err_free (&err);
-  else if (oom_after > sc->c.oom_kills_before)
-    sc->c.oom_killed = true;
-  free (sc->c.reason);
-  sc->c.reason = sc->c.oom_killed
-                     ? xstrdup ("OutOfMemoryError: Container killed due to memory usage")
-                 : sc->unhealthy_kill ? xstrdup ("Container failed its health check")
-                 : unknown            ? xstrdup (SK_EXIT_UNOBSERVED_REASON)
-                                      : NULL;
-  ev.oom = sc->c.oom_killed;
-  ev.unhealthy = sc->unhealthy_kill;
-  ev.task_stopping = s->stopping;
-
-  d = sk_restart_decide (&sc->policy, &sc->history, &ev, now, random_u64 ());
-  sk_restart_history_record_decision (&sc->history, &d, now);
-
-  sk_event_begin (s->env->events, &w, sup_name_of (s, i), "exit");
-  {
-    /* When the exit was seen (the event's own time comes after the log
-     * drain and the decision): restart delays count from here. */
-    char exited_at[40];
-    sk_format_time (sc->stopped_at_ns, exited_at, sizeof exited_at);
-    sk_jw_kv_string (&w, "exitedAt", exited_at);
-  }
-  if (unknown)
-    sk_jw_kv_string (&w, "exitCode", NULL);
-  else
-    sk_jw_kv_int (&w, "exitCode", sc->c.exit_code);
-  if (ev.signal)
-    sk_jw_kv_string (&w, "signal", sigabbrev_np (ev.signal));
-  sk_jw_kv_bool (&w, "oomKilled", sc->c.oom_killed);
-  if (sc->c.reason)
-    sk_jw_kv_string (&w, "reason", sc->c.reason);
-  sk_jw_kv_string (&w, "decision", d.restart ? "restart" : "stop");
-  sk_jw_kv_string (&w, "rule", d.rule);
-  if (d.restart)
-    {
-      sk_jw_kv_uint (&w, "restartAttempt", d.attempt);
-      sk_jw_kv_uint (&w, "maxAttempts", d.max_attempts);
-      sk_jw_kv_uint (&w, "delayMs", d.delay_ms);
-    }
-  sk_jw_kv_string (&w, "why", d.reason);
-  bool restarts = d.restart || sk_restart_policy_restarts_anything (&sc->policy);
-  if (s->n > 1 || restarts || sc->c.oom_killed || sc->unhealthy_kill)
-    sk_event_end (s->env->events, &w, "container %s exited with %d%s%s%s", sup_name_of (s, i),
-                  sc->c.exit_code, sc->c.oom_killed ? " (OutOfMemoryError)" : "",
-                  restarts ? ": " : "", restarts ? d.reason : "");
-  else
-    sk_event_end (s->env->events, &w, NULL);
-  if (sc->c.oom_killed && !d.restart)
-    note (s, i, "OutOfMemoryError: Container killed due to memory usage");
-
-  if (d.restart && !s->stopping)
-    {
-      sc->backoff = true;
-      sc->restart_at = now + d.delay_ms;
-      sc->next_probe_at = 0;
-      return; /* stays RUNNING for the dependency graph */
-    }
-  s->st[i].state = SK_RUN_STOPPED;
-  s->st[i].exit_known = !unknown;
-  s->st[i].exit_code = sc->c.exit_code;
-  if (s->stopping)
-    advance_stop (s, now);
-  else if (s->task->containers[i].essential)
-    stop_task (s, sc->unhealthy_kill ? SK_STOP_UNHEALTHY : SK_STOP_ESSENTIAL_EXITED, i);
+  sup_advance_stop (s, sk_monotonic_ms ());
 }
 
 /* ---- health ---------------------------------------------------------------- */
@@ -679,7 +340,7 @@ apply_probe_result (struct sup *s, size_t i, const struct sk_probe_result *pr, u
       break;
     case SK_UNHEALTHY_STOP_TASK:
       if (def->essential)
-        stop_task (s, SK_STOP_UNHEALTHY, i);
+        sup_stop_task (s, SK_STOP_UNHEALTHY, i);
       else
         {
           sc->unhealthy_kill = true;
@@ -741,7 +402,7 @@ static void
 on_timers (struct sup *s, uint64_t now)
 {
   if (!s->stopping && s->env->deadline_ms != 0 && now >= s->env->deadline_ms)
-    stop_task (s, SK_STOP_TIMEOUT, SIZE_MAX);
+    sup_stop_task (s, SK_STOP_TIMEOUT, SIZE_MAX);
   for (size_t i = 0; i < s->n; i++)
     {
       struct sup_ctr *sc = &s->v[i];
@@ -873,7 +534,7 @@ on_signal (struct sup *s, uint64_t now)
       if (!s->stopping)
         {
           s->signal = sig;
-          stop_task (s, SK_STOP_USER_INITIATED, SIZE_MAX);
+          sup_stop_task (s, SK_STOP_USER_INITIATED, SIZE_MAX);
         }
       else
         {
@@ -883,7 +544,7 @@ on_signal (struct sup *s, uint64_t now)
           if (s->signal == 0)
             s->signal = sig;
           s->force_kill = true;
-          advance_stop (s, now);
+          sup_advance_stop (s, now);
           for (size_t i = 0; i < s->n; i++)
             if (s->st[i].state == SK_RUN_RUNNING && !s->v[i].backoff && !s->v[i].killed)
               kill_container (s, i, "stop requested again");
@@ -974,16 +635,16 @@ loop (struct sup *s)
                 if (fd < 0)
                   break;
                 if (sk_log_sink_drain (s->v[i].log, stream, sk_log_now ()) != 0)
-                  unwatch_fd (s, fd); /* closed by the drain: already gone from epoll */
+                  sup_unwatch_fd (s, fd); /* closed by the drain: already gone from epoll */
                 break;
               }
             case W_PROBE_OUT:
               if (sk_probe_read (&s->v[i].probe) != 0)
-                unwatch_fd (s, s->v[i].probe.out_fd);
+                sup_unwatch_fd (s, s->v[i].probe.out_fd);
               break;
             case W_PROBE_EXIT:
-              unwatch_fd (s, s->v[i].probe.pidfd);
-              unwatch_fd (s, s->v[i].probe.out_fd);
+              sup_unwatch_fd (s, s->v[i].probe.pidfd);
+              sup_unwatch_fd (s, s->v[i].probe.out_fd);
               on_probe_done (s, i, now);
               break;
             case W_TTY:

@@ -97,6 +97,13 @@ int sup_fifo_swap (struct sup *s, size_t i, int stream, int *container_end, sk_e
 void sup_on_exit_of (struct sup *s, size_t i, uint64_t now);
 
 void sup_drain_logs (struct sup *s, size_t i);
+int sup_open_log_pipes (struct sup *s, size_t i, sk_err_t *err);
+void sup_close_container_ends (struct sup_ctr *sc);
+void sup_unwatch_fd (struct sup *s, int fd);
+void sup_note (struct sup *s, size_t i, const char *text);
+uint64_t sup_random_u64 (void);
+void sup_stop_task (struct sup *s, enum sk_stop_cause cause, size_t by);
+void sup_advance_stop (struct sup *s, uint64_t now);
 /* A resumed supervisor takes a running pseudoTerminal container's pty back
  * from the monitor; false when container i has no pty. */
 bool sup_pty_reattach (struct sup *s, size_t i);
