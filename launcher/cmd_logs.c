@@ -3,19 +3,24 @@
 #include "cli.h"
 #include "json.h"
 #include "jsonw.h"
+#include "logs.h"
 #include "spec.h"
 #include "state.h"
 #include "taskstate.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Only `stats` sleeps: its interval is a sampling period. */
 static void
 sleep_ms (unsigned ms)
 {
@@ -28,6 +33,122 @@ task_stopped (const char *dir)
 {
   _cleanup_free_ char *p = xasprintf ("%s/stopped", dir);
   return access (p, F_OK) == 0;
+}
+
+/* ---- waking on changes (-f) ---------------------------------------------- */
+
+/* The paths -f watches with inotify. One that does not exist yet (logs/
+ * before a container's first line, events.jsonl) is added again after each
+ * wake-up: the watch on its parent directory is what wakes us when it
+ * appears, and it is added before the next read, so no line is missed. */
+struct watch
+{
+  char *path;
+  uint32_t mask;
+  int wd;    /* -1 while the path is missing */
+  bool gone; /* it was watched and then removed */
+};
+
+struct watch_set
+{
+  int fd;
+  size_t n;
+  struct watch *w;
+};
+
+/* The task directory: the `stopped` mark and state.json arrive by rename,
+ * logs/ and events.jsonl are created in it. */
+#define WATCH_TASK_DIR (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
+/* logs/: lines appended, files made on a first line and by rotation. */
+#define WATCH_LOGS_DIR (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
+#define WATCH_EVENTS_FILE IN_MODIFY
+
+static int
+watch_set_init (struct watch_set *ws, size_t capacity, sk_err_t *err)
+{
+  ws->n = 0;
+  ws->w = xzalloc ((capacity + 1) * sizeof *ws->w);
+  ws->fd = inotify_init1 (IN_CLOEXEC);
+  if (ws->fd < 0)
+    return sk_err_set (err, errno, "inotify_init1");
+  return 0;
+}
+
+static void
+watch_set_free (struct watch_set *ws)
+{
+  for (size_t i = 0; i < ws->n; i++)
+    free (ws->w[i].path);
+  free (ws->w);
+  if (ws->fd >= 0)
+    close (ws->fd);
+  ws->fd = -1;
+}
+
+/* Add every missing watch that can be added now; a path that does not
+ * exist (yet) is no error. */
+static int
+watch_set_refresh (struct watch_set *ws, sk_err_t *err)
+{
+  for (size_t i = 0; i < ws->n; i++)
+    {
+      struct watch *w = &ws->w[i];
+
+      if (w->wd >= 0 || w->gone)
+        continue;
+      w->wd = inotify_add_watch (ws->fd, w->path, w->mask);
+      if (w->wd < 0 && errno != ENOENT && errno != ENOTDIR)
+        return sk_err_set (err, errno, "inotify_add_watch `%s`", w->path);
+    }
+  return 0;
+}
+
+/* Register `path` (watched from the next refresh on); returns its index. */
+static size_t
+watch_set_add (struct watch_set *ws, char *path, uint32_t mask)
+{
+  struct watch *w = &ws->w[ws->n];
+
+  w->path = path;
+  w->mask = mask;
+  w->wd = -1;
+  return ws->n++;
+}
+
+/* Block until something watched changes; then add the watches that became
+ * possible. A watched path that was removed is marked gone. */
+static int
+watch_set_wait (struct watch_set *ws, sk_err_t *err)
+{
+  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  ssize_t len;
+
+  do
+    len = read (ws->fd, buf, sizeof buf);
+  while (len < 0 && errno == EINTR);
+  if (len < 0)
+    return sk_err_set (err, errno, "read inotify events");
+  for (char *p = buf; p < buf + len;)
+    {
+      const struct inotify_event *e = (const struct inotify_event *)p;
+
+      if (e->mask & IN_IGNORED)
+        for (size_t i = 0; i < ws->n; i++)
+          if (ws->w[i].wd == e->wd)
+            {
+              ws->w[i].wd = -1;
+              ws->w[i].gone = true;
+            }
+      p += sizeof *e + e->len;
+    }
+  return watch_set_refresh (ws, err);
+}
+
+/* A task directory that was watched and then removed (`skiff rm`). */
+static bool
+watch_gone (const struct watch_set *ws, size_t index)
+{
+  return ws->fd >= 0 && ws->w[index].gone;
 }
 
 /* One JSON line of a log file: its time, stream and text. */
@@ -76,6 +197,11 @@ emit (const struct log_opts *o, const char *name, const char *line)
   if (o->since != NULL && strcmp (time, o->since) < 0)
     return;
   FILE *out = strcmp (stream, "stdout") == 0 ? stdout : stderr;
+  /* stdout is flushed when a stderr line comes (their order on a shared
+   * terminal holds) and after each read, not per line: a follower as fast
+   * as the writer keeps up with a rotating flood. */
+  if (out == stderr)
+    fflush (stdout);
   if (o->prefix)
     fprintf (out, "%s | ", name);
   if (o->timestamps)
@@ -83,22 +209,35 @@ emit (const struct log_opts *o, const char *name, const char *line)
   fwrite (text, 1, len, out);
   if (len == 0 || text[len - 1] != '\n')
     fputc ('\n', out);
-  fflush (out);
 }
 
-/* Print the file from `*offset`, whole lines only; returns lines seen. */
+/* Print the open log file from `*offset`, whole lines only (half a line is
+ * read again next time); with tail >= 0 only its last `tail` lines. */
 static void
-print_from (const struct log_opts *o, const char *name, const char *path, long *offset, long tail)
+print_from (const struct log_opts *o, const char *name, int fd, long *offset, long tail)
 {
-  FILE *f = fopen (path, "re");
+  struct stat st;
+  FILE *f;
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
   char **ring = NULL;
   long kept = 0, total = 0;
 
-  if (f == NULL)
+  /* Emptied instead of rotated (max-file 1): start again at its top. */
+  if (fstat (fd, &st) == 0 && st.st_size < *offset)
+    *offset = 0;
+  /* A stdio stream of our own each time: one kept open could serve bytes
+   * from its buffer that an emptied file no longer has. */
+  int copy = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0)
     return;
+  f = fdopen (copy, "r");
+  if (f == NULL)
+    {
+      close (copy);
+      return;
+    }
   if (fseek (f, *offset, SEEK_SET) < 0)
     {
       fclose (f);
@@ -134,6 +273,134 @@ print_from (const struct log_opts *o, const char *name, const char *path, long *
     }
   free (line);
   fclose (f);
+}
+
+/* One container's log file as it is read. The file stays open: when the
+ * supervisor rotates it (renames it to .log.1, then makes a new .log) the
+ * lines it got last are still read from it before the new file starts. */
+struct followed_log
+{
+  int fd; /* -1 until the file exists */
+  dev_t dev;
+  ino_t ino;
+  long offset;
+};
+
+static bool
+log_open (struct followed_log *fl, const char *path)
+{
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return false;
+  if (fstat (fd, &st) < 0)
+    {
+      close (fd);
+      return false;
+    }
+  fl->fd = fd;
+  fl->dev = st.st_dev;
+  fl->ino = st.st_ino;
+  fl->offset = 0;
+  return true;
+}
+
+static void
+log_close (struct followed_log *fl)
+{
+  if (fl->fd >= 0)
+    close (fl->fd);
+  fl->fd = -1;
+}
+
+/* `path` names another file than the open one: it was rotated. */
+static bool
+log_rotated (const struct followed_log *fl, const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 && (st.st_dev != fl->dev || st.st_ino != fl->ino);
+}
+
+static bool
+same_file (const struct followed_log *a, const struct followed_log *b)
+{
+  return a->dev == b->dev && a->ino == b->ino;
+}
+
+/* `fl` was read to its end and its name has moved on: read the files made
+ * since, oldest first, and go on with the newest. Newest first, the walk
+ * opens name.log, name.log.1, ... up to the file just finished (or past the
+ * last one: it was deleted). Files only move to higher numbers, the way this
+ * walk goes, so a rotation during it can show a file twice (kept once) but
+ * never hide one. */
+static void
+read_rotated (const struct log_opts *o, const char *name, const char *path, struct followed_log *fl)
+{
+  struct followed_log newer[SK_LOG_MAX_FILES_LIMIT + 1];
+  size_t n = 0;
+  unsigned missing = 0;
+
+  /* Two names missing in a row is the end: a rotation leaves one gap. */
+  for (unsigned i = 0; i <= SK_LOG_MAX_FILES_LIMIT && missing < 2; i++)
+    {
+      _cleanup_free_ char *p = i == 0 ? xstrdup (path) : xasprintf ("%s.%u", path, i);
+      struct followed_log g = { .fd = -1 };
+      bool seen = false;
+
+      if (!log_open (&g, p))
+        {
+          missing++;
+          continue;
+        }
+      missing = 0;
+      if (same_file (&g, fl))
+        {
+          log_close (&g);
+          break;
+        }
+      for (size_t k = 0; k < n; k++)
+        seen = seen || same_file (&newer[k], &g);
+      if (seen)
+        log_close (&g);
+      else
+        newer[n++] = g;
+    }
+  log_close (fl);
+  if (n == 0)
+    return; /* opened again by name on the next read */
+  for (size_t k = n - 1; k > 0; k--)
+    {
+      print_from (o, name, newer[k].fd, &newer[k].offset, -1);
+      log_close (&newer[k]);
+    }
+  *fl = newer[0];
+  print_from (o, name, fl->fd, &fl->offset, -1);
+}
+
+static void
+read_log (const struct log_opts *o, const char *name, const char *path, struct followed_log *fl,
+          long tail)
+{
+  if (fl->fd < 0 && !log_open (fl, path))
+    return; /* no line yet: the file is made with the first one */
+  print_from (o, name, fl->fd, &fl->offset, tail);
+  /* The writer renames the old file before it opens the new one, so once
+   * the name has moved on the old file gets nothing more: finish it. */
+  while (fl->fd >= 0 && log_rotated (fl, path))
+    {
+      print_from (o, name, fl->fd, &fl->offset, -1);
+      read_rotated (o, name, path, fl);
+    }
+}
+
+/* A detached task's end, for -f: the supervisor writes the `stopped` mark
+ * after the containers' last output reached their files. */
+static bool
+follow_ended (const char *dir, const struct watch_set *ws, size_t dir_watch)
+{
+  return task_stopped (dir) || watch_gone (ws, dir_watch);
 }
 
 int
@@ -217,24 +484,57 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
         }
     }
   o.prefix = only == NULL && rec.n > 1;
-  long *offsets = xzalloc ((rec.n + 1) * sizeof *offsets);
+  struct watch_set ws = { .fd = -1 };
+  size_t dir_watch = 0;
+  int rc = SK_EXIT_OK;
+  if (o.follow)
+    {
+      if (watch_set_init (&ws, 2, &err) < 0)
+        goto fail;
+      dir_watch = watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
+      watch_set_add (&ws, xasprintf ("%s/logs", dir), WATCH_LOGS_DIR);
+      if (watch_set_refresh (&ws, &err) < 0)
+        goto fail;
+    }
+  struct followed_log *logs = xzalloc ((rec.n + 1) * sizeof *logs);
+  for (size_t i = 0; i < rec.n; i++)
+    logs[i].fd = -1;
+  /* Watches first, then the read, then the wait: whatever is written after
+   * a read wakes the wait, however soon it comes. */
   for (bool first = true;; first = false)
     {
-      bool stopped = task_stopped (dir);
+      bool ended = o.follow && follow_ended (dir, &ws, dir_watch);
       for (size_t i = 0; i < rec.n; i++)
         {
           if (only != NULL && strcmp (rec.c[i].name, only) != 0)
             continue;
           _cleanup_free_ char *path = xasprintf ("%s/logs/%s.log", dir, rec.c[i].name);
-          print_from (&o, rec.c[i].name, path, &offsets[i], first ? o.tail : -1);
+          read_log (&o, rec.c[i].name, path, &logs[i], first ? o.tail : -1);
         }
-      if (!o.follow || stopped)
+      fflush (stdout);
+      if (!o.follow || ended)
         break;
-      sleep_ms (200);
+      if (watch_set_wait (&ws, &err) < 0)
+        {
+          sk_err_print (&err);
+          sk_err_free (&err);
+          rc = SK_EXIT_SKIFF;
+          break;
+        }
     }
-  free (offsets);
+  for (size_t i = 0; i < rec.n; i++)
+    log_close (&logs[i]);
+  free (logs);
+  watch_set_free (&ws);
   sk_task_record_clear (&rec);
-  return SK_EXIT_OK;
+  return rc;
+fail:
+  sk_err_wrap (&err, "skiff logs -f %s", id);
+  sk_err_print (&err);
+  sk_err_free (&err);
+  watch_set_free (&ws);
+  sk_task_record_clear (&rec);
+  return SK_EXIT_SKIFF;
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -337,6 +637,30 @@ cmd_events (struct sk_global *g, int argc, char **argv)
   else
     n = sk_task_list (g->root, &ids);
   long *offsets = xzalloc ((n + 1) * sizeof *offsets);
+  struct watch_set ws = { .fd = -1 };
+  int rc = SK_EXIT_OK;
+  if (follow)
+    {
+      sk_err_t err = NULL;
+      /* Per task: its directory (the events file is made there, the
+       * `stopped` mark arrives there) and the events file. */
+      if (watch_set_init (&ws, 2 * n, &err) == 0)
+        for (size_t i = 0; i < n; i++)
+          {
+            _cleanup_free_ char *dir = sk_task_dir_path (g->root, ids[i]);
+            watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
+            watch_set_add (&ws, xasprintf ("%s/events.jsonl", dir), WATCH_EVENTS_FILE);
+          }
+      if (ws.fd < 0 || watch_set_refresh (&ws, &err) < 0)
+        {
+          sk_err_wrap (&err, "skiff events -f");
+          sk_err_print (&err);
+          sk_err_free (&err);
+          free (offsets);
+          watch_set_free (&ws);
+          return SK_EXIT_SKIFF;
+        }
+    }
   for (;;)
     {
       bool all_stopped = true;
@@ -349,7 +673,7 @@ cmd_events (struct sk_global *g, int argc, char **argv)
           size_t cap = 0;
           ssize_t r;
 
-          all_stopped = all_stopped && task_stopped (dir);
+          all_stopped = all_stopped && (task_stopped (dir) || (follow && watch_gone (&ws, 2 * i)));
           if (f == NULL || fseek (f, offsets[i], SEEK_SET) < 0)
             {
               if (f != NULL)
@@ -367,10 +691,19 @@ cmd_events (struct sk_global *g, int argc, char **argv)
       fflush (stdout);
       if (!follow || (optind < argc && all_stopped))
         break;
-      sleep_ms (200);
+      sk_err_t err = NULL;
+      if (watch_set_wait (&ws, &err) < 0)
+        {
+          sk_err_wrap (&err, "skiff events -f");
+          sk_err_print (&err);
+          sk_err_free (&err);
+          rc = SK_EXIT_SKIFF;
+          break;
+        }
     }
   free (offsets);
-  return SK_EXIT_OK;
+  watch_set_free (&ws);
+  return rc;
 }
 
 /* ---- stats ----------------------------------------------------------------- */
