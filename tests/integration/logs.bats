@@ -4,8 +4,19 @@
 
 load helpers
 
-setup() { common_setup; }
-teardown() { common_teardown; }
+setup() {
+  common_setup
+  FOLLOW_PID=""
+}
+teardown() {
+  local id
+  # A failed test leaves its detached tasks and followers: end them here.
+  [ -n "${FOLLOW_PID:-}" ] && kill "$FOLLOW_PID" 2>/dev/null
+  for id in $(ls "$ROOT/tasks" 2>/dev/null); do
+    "$SKIFF" --root "$ROOT" rm -f "$id" >/dev/null 2>&1 || true
+  done
+  common_teardown
+}
 
 two_containers() {
   task_json_of \
@@ -108,4 +119,112 @@ two_containers() {
   run -0 skiff logs "$id2"
   [ "$output" = said-once ]
   run -0 skiff rm "$id" "$id2"
+}
+
+# ---- skiff logs -f --------------------------------------------------------------
+
+# `skiff logs -f ID` in the background: output in $FOLLOW_OUT, pid in $FOLLOW_PID.
+follow_bg() {
+  FOLLOW_OUT=$BATS_TEST_TMPDIR/follow.out
+  : >"$FOLLOW_OUT"
+  timeout 60 "$SKIFF" --root "$ROOT" logs -f "$@" >"$FOLLOW_OUT" 2>&1 3>&- &
+  FOLLOW_PID=$!
+}
+
+# Wait up to SECONDS (default 15) for pid $1 to end; its status in $FOLLOW_STATUS.
+wait_pid() {
+  local tries=$((${2:-15} * 10))
+  while kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
+    [ $tries -gt 0 ] || { echo "pid $1 still running after ${2:-15}s" >&2; return 1; }
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  FOLLOW_STATUS=0
+  wait "$1" || FOLLOW_STATUS=$?
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+@test "logs -f: a line the container prints once -f runs shows up at once" {
+  # The container prints `late-line` once the test touches /tmp/go in it.
+  task_json -- /bin/sh -c 'echo early-line; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late-line; exec /usr/bin/probe sig-wait'
+  run -0 skiff run -d "$TASK"
+  local id=$output
+  follow_bg "$id"
+  wait_for_line "$FOLLOW_OUT" '^early-line$'
+  skiff exec "$id" -- touch /tmp/go
+  local start waited
+  start=$(now_ms)
+  wait_for_line "$FOLLOW_OUT" '^late-line$' 5
+  waited=$(($(now_ms) - start))
+  echo "late-line reached logs -f ${waited} ms after the trigger (a shared machine: noisy)" >&2
+  # Generous: a wake-up, not a timing test.
+  [ "$waited" -lt 1000 ]
+  run -0 skiff rm -f "$id"
+  wait_pid "$FOLLOW_PID"
+  [ "$FOLLOW_STATUS" -eq 0 ]
+}
+
+@test "logs -f and events -f end when the task stops, after its last lines" {
+  task_json -- /bin/sh -c 'trap "echo last-words; exit 0" TERM; echo hello; while :; do sleep 0.1; done'
+  run -0 skiff run -d "$TASK"
+  local id=$output
+  follow_bg "$id"
+  local events_out=$BATS_TEST_TMPDIR/events.out
+  timeout 60 "$SKIFF" --root "$ROOT" events -f "$id" >"$events_out" 2>&1 3>&- &
+  local events_pid=$!
+  wait_for_line "$FOLLOW_OUT" '^hello$'
+  wait_for_line "$events_out" ' started '
+  # Still following while the task runs.
+  kill -0 "$FOLLOW_PID"
+  kill -0 "$events_pid"
+  run -0 skiff stop "$id"
+  wait_pid "$FOLLOW_PID" 10
+  [ "$FOLLOW_STATUS" -eq 0 ]
+  grep -qx last-words "$FOLLOW_OUT"
+  wait_pid "$events_pid" 10
+  [ "$FOLLOW_STATUS" -eq 0 ]
+  grep -q ' task-stopped ' "$events_out"
+  run -0 skiff rm "$id"
+}
+
+@test "logs -f: a log file made after -f started, and its rotations, are followed" {
+  # Nothing at first (no logs/ yet), then 3,000 lines through 64 KiB files.
+  task_json -c '"logConfiguration": { "logDriver": "json-file", "options": { "max-size": "64k", "max-file": "5" } }' \
+    -- /bin/sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo line-$i; [ $((i % 300)) -eq 0 ] && sleep 0.1; done; echo done'
+  run -0 skiff run -d "$TASK"
+  local id=$output
+  follow_bg "$id"
+  sleep 0.3
+  [ ! -e "$ROOT/tasks/$id/logs" ]
+  skiff exec "$id" -- touch /tmp/go
+  wait_pid "$FOLLOW_PID" 30
+  [ "$FOLLOW_STATUS" -eq 0 ]
+  [ -e "$ROOT/tasks/$id/logs/app.log.1" ]
+  # Every line, once, in order.
+  diff <({ seq 1 3000 | sed 's/^/line-/'; echo done; }) "$FOLLOW_OUT"
+  run -0 skiff rm "$id"
+}
+
+@test "logs -f on a quiet running task makes no sleep calls (inotify, not polling)" {
+  command -v strace >/dev/null || skip "strace is not installed"
+  task_json -- /bin/sh -c 'echo hello; exec /usr/bin/probe sig-wait'
+  run -0 skiff run -d "$TASK"
+  local id=$output log=$BATS_TEST_TMPDIR/strace.log
+  FOLLOW_OUT=$BATS_TEST_TMPDIR/follow.out
+  # LeakSanitizer cannot run under strace (make asan).
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    timeout 60 strace -f -e trace=nanosleep,clock_nanosleep,inotify_add_watch -o "$log" \
+    "$SKIFF" --root "$ROOT" logs -f "$id" >"$FOLLOW_OUT" 2>&1 3>&- &
+  FOLLOW_PID=$!
+  wait_for_line "$FOLLOW_OUT" '^hello$'
+  # A quiet second: a poller would sleep several times meanwhile.
+  sleep 1
+  run -0 skiff stop "$id"
+  wait_pid "$FOLLOW_PID" 10
+  [ "$FOLLOW_STATUS" -eq 0 ]
+  cat "$log" >&2
+  grep -q inotify_add_watch "$log"
+  ! grep -Eq 'nanosleep' "$log"
+  run -0 skiff rm "$id"
 }
