@@ -58,7 +58,10 @@ fp() {
   BENCH_TASKS=${BENCH_FOOTPRINT_TASKS:-5} sh "$here/footprint.sh" "$build" >"$BENCH_SUMMARY.fp" 2>&1 || rc=$?
   cat "$BENCH_SUMMARY.fp"
   pss=$(sed -n 's/.*PSS per task: \([0-9]*\) KiB.*/\1/p' "$BENCH_SUMMARY.fp")
-  [ -z "$pss" ] || summary "footprint: skiff PSS per task, 5 tasks (KiB)" "$pss" "<= 256" "$(verdict "$pss" "<=" 256)"
+  # With few tasks the shared pages of skiff's binary are split among few
+  # processes: the 256 KiB target (issue 8) is for 1,000 tasks (scale row);
+  # here it is issue 5's "well under conmon's 1-2 MiB".
+  [ -z "$pss" ] || summary "footprint: skiff PSS per task, 5 tasks (KiB)" "$pss" "<= 1024" "$(verdict "$pss" "<=" 1024)"
   return "$rc"
 }
 one footprint fp
