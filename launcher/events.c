@@ -1,4 +1,5 @@
 #include "events.h"
+#include "logs.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -41,7 +42,7 @@ sk_event_end (struct sk_events *ev, struct sk_jw *w, const char *human_fmt, ...)
         text = NULL;
       va_end (ap);
       if (text != NULL)
-        fprintf (stderr, "skiff: %s: %s\n", ev->family, text);
+        fprintf (stderr, "skiff: %s: %s%s", ev->family, text, sk_log_line_end (fileno (stderr)));
     }
   sk_jw_free (w);
 }

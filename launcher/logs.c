@@ -12,6 +12,7 @@
  *   the file only ever holds whole JSON lines. */
 #include "logs.h"
 #include "logs_internal.h"
+#include "pty.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +156,19 @@ sk_log_now (void)
 
 /* ---- the terminal ------------------------------------------------------- */
 
+const char *
+sk_log_line_end (int fd)
+{
+  struct termios mode;
+
+  /* The cheap test first: skiff's lines are only this careful while raw. */
+  if (!sk_term_is_raw ())
+    return "\n";
+  if (tcgetattr (fd, &mode) == 0 && !(mode.c_oflag & OPOST))
+    return "\r\n";
+  return "\n";
+}
+
 /* Write all of buf, waiting a bounded time if the fd is non-blocking.
  * Returns 0 or -1 with errno. */
 static int
@@ -195,8 +210,8 @@ term_write (struct sk_log_sink *s, int fd, const char *buf, size_t len)
       /* Best effort: this fd may be the broken one. */
       dprintf (s->o.err_fd,
                "skiff: container %s: writing its output to the terminal (fd %d): %s; dropping "
-               "it there (the log file `%s` keeps it)\n",
-               s->name, fd, strerror (errno), s->path);
+               "it there (the log file `%s` keeps it)%s",
+               s->name, fd, strerror (errno), s->path, sk_log_line_end (s->o.err_fd));
     }
 }
 
@@ -226,13 +241,15 @@ static void
 term_line (struct sk_log_sink *s, int fd, const char *note_tag, const char *text, size_t len)
 {
   size_t o = format_prefix (s), tag_len = note_tag ? strlen (note_tag) : 0;
+  const char *eol = sk_log_line_end (fd);
+  size_t eol_len = strlen (eol);
 
-  if (o + tag_len + len + 1 > s->line_cap)
-    len = s->line_cap - o - tag_len - 1;
+  if (o + tag_len + len + eol_len > s->line_cap)
+    len = s->line_cap - o - tag_len - eol_len;
   if (tag_len > 0)
     memcpy (s->line + o, note_tag, tag_len), o += tag_len;
   memcpy (s->line + o, text, len), o += len;
-  s->line[o++] = '\n';
+  memcpy (s->line + o, eol, eol_len), o += eol_len;
   term_write (s, fd, s->line, o);
 }
 
@@ -247,8 +264,8 @@ file_failed (struct sk_log_sink *s, const char *what, int errnum, size_t dropped
   s->file_warned = true;
   dprintf (s->o.err_fd,
            "skiff: container %s: %s log file `%s`: %s; dropping log records (counted) until "
-           "it works again\n",
-           s->name, what, s->path, strerror (errnum));
+           "it works again%s",
+           s->name, what, s->path, strerror (errnum), sk_log_line_end (s->o.err_fd));
 }
 
 /* The directory is made and opened on the first record, not when the
@@ -332,8 +349,8 @@ file_rotate (struct sk_log_sink *s)
         {
           s->rotate_warned = true;
           dprintf (s->o.err_fd,
-                   "skiff: container %s: rotating log file `%s`: %s; emptying it instead\n",
-                   s->name, s->path, strerror (errno));
+                   "skiff: container %s: rotating log file `%s`: %s; emptying it instead%s",
+                   s->name, s->path, strerror (errno), sk_log_line_end (s->o.err_fd));
         }
     }
   if (ftruncate (s->file_fd, 0) < 0)
@@ -483,9 +500,9 @@ sk_log_sink_open (const char *dir, const char *container, unsigned color_index,
   s->color = sk_log_palette (color_index);
   s->file_fd = -1;
   s->streams[0].fd = s->streams[1].fd = -1;
-  /* colour + padded name + " |" + reset + " " + "skiff: " + line + "\n" */
+  /* colour + padded name + " |" + reset + " " + "skiff: " + line + "\r\n" */
   s->line_cap = 16 + (o->name_width > strlen (container) ? o->name_width : strlen (container)) + 16
-                + SK_LOG_LINE_MAX + 1;
+                + SK_LOG_LINE_MAX + 2;
   s->line = xmalloc (s->line_cap);
   s->dir = xstrdup (dir);
   s->dirfd = -1;
@@ -572,7 +589,8 @@ sk_log_sink_note (struct sk_log_sink *s, const char *text, uint64_t now_realtime
   if (s->o.prefix)
     term_line (s, s->o.err_fd, "skiff: ", text, len);
   else
-    dprintf (s->o.err_fd, "skiff: %s: %.*s\n", s->name, (int)len, text);
+    dprintf (s->o.err_fd, "skiff: %s: %.*s%s", s->name, (int)len, text,
+             sk_log_line_end (s->o.err_fd));
   rec_len = sk_log_format_record (s->record, now_realtime_ns, "skiff", text, len, false);
   file_write (s, s->record, rec_len);
 }
@@ -607,8 +625,9 @@ sk_log_sink_close (struct sk_log_sink *s)
   }
   if (s->dropped_file > 0)
     dprintf (s->o.err_fd,
-             "skiff: container %s: %" PRIu64 " bytes of log records could not be written to `%s`\n",
-             s->name, s->dropped_file, s->path);
+             "skiff: container %s: %" PRIu64 " bytes of log records could not be written to "
+             "`%s`%s",
+             s->name, s->dropped_file, s->path, sk_log_line_end (s->o.err_fd));
   if (s->file_fd >= 0)
     close (s->file_fd);
   if (s->dirfd >= 0)

@@ -113,4 +113,10 @@ void sk_log_sink_close (struct sk_log_sink *s);
 /* The realtime clock in nanoseconds, for the now_realtime_ns arguments. */
 uint64_t sk_log_now (void);
 
+/* The end of a line skiff itself writes on `fd` (an event, a note, a
+ * prefixed line): "\r\n" while skiff's terminal is raw (sk_term_is_raw) and
+ * `fd` is a terminal without output processing, which would not add the CR
+ * itself; else "\n". */
+const char *sk_log_line_end (int fd);
+
 #endif

@@ -243,3 +243,26 @@ wait_until() {
   assert_contains "$output" "exec-tty"
   run -0 skiff rm -f "$id"
 }
+
+@test "several containers, one interactive: skiff's own lines end in CR LF while the terminal is raw" {
+  export NO_COLOR=1
+  task_json_of \
+    "$(container_json -n one -c '"pseudoTerminal": true, "interactive": true, "essential": false' -- /bin/sh -c 'echo ready; read l; echo got:$l; echo one-more')" \
+    "$(container_json -n two -- /bin/sh -c 'sleep 1; echo from-two; echo again-two')"
+  # $output as the terminal got it, CRs kept.
+  run python3 "$DRIVE" --rows 40 --cols 132 --expect ready --check-raw --send 'hi\r' -- \
+    "$SKIFF" --root "$ROOT" run "$TASK"
+  assert_status 0
+  assert_contains "$output" "ptydrive: exit=0"
+  assert_contains "$output" "ptydrive: raw=yes"
+  local term=${output%%ptydrive: exit=*}
+  assert_contains "$term" $'one | got:hi\r\n'
+  assert_contains "$term" $'two | from-two\r\n'
+  # An event line (container one exited), after a CR LF.
+  assert_contains "$term" $'\r\nskiff: '
+  # No line feed without its carriage return: nothing staircases.
+  if [[ $term == *[!$'\r']$'\n'* ]]; then
+    printf 'a bare LF in the terminal output:\n%q\n' "$term" >&2
+    false
+  fi
+}
