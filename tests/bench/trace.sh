@@ -51,12 +51,10 @@ LINE = re.compile(r"(\d+)\s+(\d+\.\d+)\s+(.*)")
 MARKERS = {
     "skiff": [
         ("exec skiff, dynamic loading, libc init", r'openat\(.*"[^"]*task\.json"', "main"),
-        ("parse + validate, task directory, log files", r'mkdir\("/sys/fs/cgroup/[^"]+/[0-9a-f]{12}",.*= 0', "main"),
-        ("task cgroups (mkdir in each v1 hierarchy)", r"clone3\(.*CLONE_NEWNET", "main"),
-        ("sandbox: clone3 net+uts ns, hostname, lo up, ns fds", r"pidfd_send_signal\(.*SIGKILL", "main"),
-        ("container dir, cgroups + limits, seccomp BPF (cache)", r"clone3\(.*CLONE_NEWPID", "main"),
-        ("clone3 (mnt+ipc+pid ns), attach to cgroups, setns", r'mount\("none", "/"', "any"),
-        ("mounts: root, /proc /dev /sys cgroupfs, masks", r"pivot_root\(", "any"),
+        ("parse + validate, task directory", r'mkdir\("/sys/fs/cgroup/[^"]+/[0-9a-f]{12}",.*= 0', "main"),
+        ("container cgroups + limits, seccomp BPF (cache), logs", r"clone3\(.*CLONE_NEWPID", "main"),
+        ("clone3 (all ns, net made here), joins its cgroups", r'mount\("none", "/"', "any"),
+        ("hostname, lo; mounts: root, /proc /dev /sys, masks", r"pivot_root\(", "any"),
         ("pivot_root, read-only /, caps and creds", r"seccomp\(SECCOMP_SET_MODE_FILTER, [^,]*, \{", "any"),
         ("seccomp load", r'execve\("/bin/true"', "any"),
         ("exec /bin/true, it runs", r"exit_group\(", "payload"),
