@@ -3,6 +3,7 @@
  * first re-adopts tasks whose monitor died (sk_tasks_reconcile). */
 #include "cgroup.h"
 #include "cli.h"
+#include "deps.h"
 #include "jsonw.h"
 #include "monitor.h"
 #include "spec.h"
@@ -543,7 +544,10 @@ essential_exit (const char *root, const char *id, const struct sk_task_record *r
   sk_err_t err = NULL;
   bool found = false;
 
-  if (rec->stop_code == NULL || strcmp (rec->stop_code, "UserInitiated") != 0)
+  /* A user's stop reports what the container made of it (docker wait); a
+   * --timeout stop keeps 124, as `run --timeout` exits. */
+  if (rec->stop_code == NULL || strcmp (rec->stop_code, "UserInitiated") != 0
+      || rec->cause == SK_STOP_TIMEOUT)
     return false;
   if (sk_task_load_file (path, NULL, &task, &diags, &err) < 0)
     {

@@ -289,3 +289,14 @@ PY
   [ "$(state "$id" 'd["stopCode"]')" = UserInitiated ]
   run -0 skiff rm "$id"
 }
+
+@test "wait after a --timeout stop: 124, as run --timeout exits, not the container's code" {
+  task_json -c '"stopTimeout": 1' -- /bin/sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+  run -0 skiff run -d --timeout 1s "$TASK"
+  id=$output
+  run skiff wait "$id"
+  assert_status 124
+  [ "$output" = 124 ]
+  [ "$(state "$id" 'd["exitCode"]')" = 124 ]
+  run -0 skiff rm "$id"
+}
