@@ -61,7 +61,6 @@ struct watch_set
 #define WATCH_TASK_DIR (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
 /* logs/: lines appended, files made on a first line and by rotation. */
 #define WATCH_LOGS_DIR (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
-#define WATCH_EVENTS_FILE IN_MODIFY
 
 static int
 watch_set_init (struct watch_set *ws, size_t capacity, sk_err_t *err)
@@ -395,14 +394,6 @@ read_log (const struct log_opts *o, const char *name, const char *path, struct f
     }
 }
 
-/* A detached task's end, for -f: the supervisor writes the `stopped` mark
- * after the containers' last output reached their files. */
-static bool
-follow_ended (const char *dir, const struct watch_set *ws, size_t dir_watch)
-{
-  return task_stopped (dir) || watch_gone (ws, dir_watch);
-}
-
 int
 cmd_logs (struct sk_global *g, int argc, char **argv)
 {
@@ -503,7 +494,9 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
    * a read wakes the wait, however soon it comes. */
   for (bool first = true;; first = false)
     {
-      bool ended = o.follow && follow_ended (dir, &ws, dir_watch);
+      /* The supervisor marks the task `stopped` once the containers' last
+       * output is in their files; a removed task has nothing more either. */
+      bool ended = o.follow && (task_stopped (dir) || watch_gone (&ws, dir_watch));
       for (size_t i = 0; i < rec.n; i++)
         {
           if (only != NULL && strcmp (rec.c[i].name, only) != 0)
@@ -649,7 +642,7 @@ cmd_events (struct sk_global *g, int argc, char **argv)
           {
             _cleanup_free_ char *dir = sk_task_dir_path (g->root, ids[i]);
             watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
-            watch_set_add (&ws, xasprintf ("%s/events.jsonl", dir), WATCH_EVENTS_FILE);
+            watch_set_add (&ws, xasprintf ("%s/events.jsonl", dir), IN_MODIFY);
           }
       if (ws.fd < 0 || watch_set_refresh (&ws, &err) < 0)
         {
