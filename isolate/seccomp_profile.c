@@ -560,25 +560,53 @@ sk_seccomp_ruleset_find (const struct sk_seccomp_ruleset *rs, const char *name)
   return NULL;
 }
 
-/* An unconditional allow makes any other rule for the name redundant (and
- * libseccomp would reject the conflicting duplicate). */
-static bool
-allowed_unconditionally (const struct sk_seccomp_ruleset *rs, const char *name)
+/* Names allowed unconditionally so far: an unconditional allow makes any
+ * other rule for the name redundant (and libseccomp would reject the
+ * conflicting duplicate). A small open-addressing set on the name's text:
+ * the profile is rebuilt on every start to find its cache key, and a linear
+ * scan per rule made that quadratic. */
+#define ALLOWED_SLOTS 1024 /* a power of two, > 2 × the names of the profile */
+struct allowed_set
 {
-  for (size_t i = 0; i < rs->n; i++)
-    if (rs->rules[i].n_args == 0 && rs->rules[i].errno_ret == 0
-        && strcmp (rs->rules[i].name, name) == 0)
-      return true;
-  return false;
+  const char *slot[ALLOWED_SLOTS];
+};
+
+static size_t
+name_hash (const char *name)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    h = (h ^ *p) * 0x100000001b3ULL;
+  return (size_t)h;
+}
+
+/* True when name is in the set; else adds it when `add`. */
+static bool
+allowed_lookup (struct allowed_set *set, const char *name, bool add)
+{
+  size_t i = name_hash (name) & (ALLOWED_SLOTS - 1);
+
+  for (size_t probes = 0; probes < ALLOWED_SLOTS; probes++, i = (i + 1) & (ALLOWED_SLOTS - 1))
+    {
+      if (set->slot[i] == NULL)
+        {
+          if (add)
+            set->slot[i] = name;
+          return false;
+        }
+      if (strcmp (set->slot[i], name) == 0)
+        return true;
+    }
+  return false; /* full: cannot happen with the sizes above */
 }
 
 static void
-push_rule (struct sk_seccomp_ruleset *rs, size_t *cap, const char *name, int errno_ret,
-           unsigned n_args, const struct sk_seccomp_arg *args)
+push_rule (struct sk_seccomp_ruleset *rs, size_t *cap, struct allowed_set *allowed,
+           const char *name, int errno_ret, unsigned n_args, const struct sk_seccomp_arg *args)
 {
   struct sk_seccomp_rule *r;
 
-  if (allowed_unconditionally (rs, name))
+  if (allowed_lookup (allowed, name, n_args == 0 && errno_ret == 0))
     return;
   if (rs->n == *cap)
     {
@@ -595,29 +623,31 @@ push_rule (struct sk_seccomp_ruleset *rs, size_t *cap, const char *name, int err
 }
 
 static void
-push_names (struct sk_seccomp_ruleset *rs, size_t *cap, const char *const *names, size_t n)
+push_names (struct sk_seccomp_ruleset *rs, size_t *cap, struct allowed_set *allowed,
+            const char *const *names, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    push_rule (rs, cap, names[i], 0, 0, NULL);
+    push_rule (rs, cap, allowed, names[i], 0, 0, NULL);
 }
 
 void
 sk_seccomp_default_rules (uint64_t caps, struct sk_seccomp_ruleset *out)
 {
   unsigned arch = native_arch_family ();
+  struct allowed_set allowed = { { NULL } };
   size_t cap = 0;
 
   out->n = 0;
   out->rules = NULL;
-  push_names (out, &cap, allow_files, SK_ARRAY_SIZE (allow_files));
-  push_names (out, &cap, allow_process, SK_ARRAY_SIZE (allow_process));
-  push_names (out, &cap, allow_memory_ipc_net, SK_ARRAY_SIZE (allow_memory_ipc_net));
+  push_names (out, &cap, &allowed, allow_files, SK_ARRAY_SIZE (allow_files));
+  push_names (out, &cap, &allowed, allow_process, SK_ARRAY_SIZE (allow_process));
+  push_names (out, &cap, &allowed, allow_memory_ipc_net, SK_ARRAY_SIZE (allow_memory_ipc_net));
   for (size_t g = 0; g < SK_ARRAY_SIZE (groups); g++)
     {
       if (!group_applies (&groups[g], caps, arch))
         continue;
       for (size_t i = 0; i < groups[g].n_names; i++)
-        push_rule (out, &cap, groups[g].names[i], groups[g].errno_ret, groups[g].n_args,
+        push_rule (out, &cap, &allowed, groups[g].names[i], groups[g].errno_ret, groups[g].n_args,
                    groups[g].args);
     }
 }
