@@ -4,6 +4,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "logs.h"
+#include "monitor.h"
 #include "spec.h"
 #include "state.h"
 #include "taskstate.h"
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,11 @@ struct watch_set
   int fd;
   size_t n;
   struct watch *w;
+  /* logs -f of one task: its monitor's pidfd. A monitor killed meanwhile
+   * would leave the task unsupervised and -f waiting for ever: whoever
+   * follows re-adopts it (sk_monitor_readopt), as `wait` does. */
+  const char *root, *id, *task_dir;
+  int mon;
 };
 
 /* The task directory: the `stopped` mark and state.json arrive by rename,
@@ -81,7 +88,9 @@ watch_set_free (struct watch_set *ws)
   free (ws->w);
   if (ws->fd >= 0)
     close (ws->fd);
-  ws->fd = -1;
+  if (ws->mon >= 0)
+    close (ws->mon);
+  ws->fd = ws->mon = -1;
 }
 
 /* Add every missing watch that can be added now; a path that does not
@@ -122,6 +131,23 @@ watch_set_wait (struct watch_set *ws, sk_err_t *err)
   char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
   ssize_t len;
 
+  if (ws->root != NULL)
+    {
+      struct pollfd pfd[2]
+          = { { .fd = ws->fd, .events = POLLIN }, { .fd = ws->mon, .events = POLLIN } };
+
+      if (ws->mon < 0 && sk_monitor_readopt (ws->root, ws->id))
+        ws->mon = sk_monitor_pidfd (ws->task_dir);
+      pfd[1].fd = ws->mon;
+      /* Without a monitor (another command adopts it right now): look again in a second. */
+      if (poll (pfd, 2, ws->mon >= 0 ? -1 : 1000) >= 0 && (pfd[1].revents & POLLIN))
+        {
+          close (ws->mon);
+          ws->mon = -1;
+        }
+      if (!(pfd[0].revents & POLLIN))
+        return 0;
+    }
   do
     len = read (ws->fd, buf, sizeof buf);
   while (len < 0 && errno == EINTR);
@@ -475,7 +501,7 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
         }
     }
   o.prefix = only == NULL && rec.n > 1;
-  struct watch_set ws = { .fd = -1 };
+  struct watch_set ws = { .fd = -1, .mon = -1 };
   size_t dir_watch = 0;
   int rc = SK_EXIT_OK;
   if (o.follow)
@@ -486,6 +512,10 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
       watch_set_add (&ws, xasprintf ("%s/logs", dir), WATCH_LOGS_DIR);
       if (watch_set_refresh (&ws, &err) < 0)
         goto fail;
+      ws.root = g->root;
+      ws.id = id;
+      ws.task_dir = dir;
+      ws.mon = sk_monitor_pidfd (dir);
     }
   struct followed_log *logs = xzalloc ((rec.n + 1) * sizeof *logs);
   for (size_t i = 0; i < rec.n; i++)
@@ -630,7 +660,7 @@ cmd_events (struct sk_global *g, int argc, char **argv)
   else
     n = sk_task_list (g->root, &ids);
   long *offsets = xzalloc ((n + 1) * sizeof *offsets);
-  struct watch_set ws = { .fd = -1 };
+  struct watch_set ws = { .fd = -1, .mon = -1 };
   int rc = SK_EXIT_OK;
   if (follow)
     {

@@ -188,6 +188,32 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
   run -0 skiff rm "$id"
 }
 
+@test "logs -f re-adopts a task whose monitor was killed: later lines still arrive, -f ends at stop" {
+  # Lines appear when the test touches /tmp/next-N in the container.
+  task_json -c '"linuxParameters": {"initProcessEnabled": true}' -- /bin/sh -c \
+    'echo line-0; n=1; while :; do while [ ! -e /tmp/next-$n ]; do sleep 0.05; done; echo line-$n; n=$((n+1)); done'
+  run -0 skiff run -d "$TASK"
+  local id=$output
+  follow_bg "$id"
+  wait_for_line "$FOLLOW_OUT" '^line-0$'
+  local mon
+  mon=$(awk '{print $1}' "$ROOT/tasks/$id/monitor")
+  kill -9 "$mon"
+  # Only the running `logs -f` is there to notice: no other skiff command runs.
+  local tries=100
+  until [ "$(awk '{print $1}' "$ROOT/tasks/$id/monitor" 2>/dev/null)" != "$mon" ]; do
+    [ $((tries -= 1)) -gt 0 ] || { echo "no new monitor after 10 s" >&2; false; }
+    sleep 0.1
+  done
+  # exec needs no supervisor; the new one reads the FIFO.
+  "$SKIFF" --root "$ROOT" exec "$id" -- touch /tmp/next-1
+  wait_for_line "$FOLLOW_OUT" '^line-1$' 10
+  run -0 skiff stop "$id"
+  wait_pid "$FOLLOW_PID" 15
+  [ "$FOLLOW_STATUS" -eq 0 ]
+  run -0 skiff rm "$id"
+}
+
 @test "logs -f: a log file made after -f started, and its rotations, are followed" {
   # Nothing at first (no logs/ yet), then 3,000 lines through 64 KiB files.
   task_json -c '"logConfiguration": { "logDriver": "json-file", "options": { "max-size": "64k", "max-file": "5" } }' \
