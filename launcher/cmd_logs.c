@@ -1,6 +1,7 @@
 /* skiff logs / events / stats: reading what a detached task wrote. */
 #include "cgroup.h"
 #include "cli.h"
+#include "follow_watch.h"
 #include "json.h"
 #include "jsonw.h"
 #include "logs.h"
@@ -13,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,146 +37,6 @@ task_stopped (const char *dir)
   return access (p, F_OK) == 0;
 }
 
-/* ---- waking on changes (-f) ---------------------------------------------- */
-
-/* The paths -f watches with inotify. One that does not exist yet (logs/
- * before a container's first line, events.jsonl) is added again after each
- * wake-up: the watch on its parent directory is what wakes us when it
- * appears, and it is added before the next read, so no line is missed. */
-struct watch
-{
-  char *path;
-  uint32_t mask;
-  int wd;    /* -1 while the path is missing */
-  bool gone; /* it was watched and then removed */
-};
-
-struct watch_set
-{
-  int fd;
-  size_t n;
-  struct watch *w;
-  /* logs -f of one task: its monitor's pidfd. A monitor killed meanwhile
-   * would leave the task unsupervised and -f waiting for ever: whoever
-   * follows re-adopts it (sk_monitor_readopt), as `wait` does. */
-  const char *root, *id, *task_dir;
-  int mon;
-};
-
-/* The task directory: the `stopped` mark and state.json arrive by rename,
- * logs/ and events.jsonl are created in it. */
-#define WATCH_TASK_DIR (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
-/* logs/: lines appended, files made on a first line and by rotation. */
-#define WATCH_LOGS_DIR (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
-
-static int
-watch_set_init (struct watch_set *ws, size_t capacity, sk_err_t *err)
-{
-  ws->n = 0;
-  ws->w = xzalloc ((capacity + 1) * sizeof *ws->w);
-  ws->fd = inotify_init1 (IN_CLOEXEC);
-  if (ws->fd < 0)
-    return sk_err_set (err, errno, "inotify_init1");
-  return 0;
-}
-
-static void
-watch_set_free (struct watch_set *ws)
-{
-  for (size_t i = 0; i < ws->n; i++)
-    free (ws->w[i].path);
-  free (ws->w);
-  if (ws->fd >= 0)
-    close (ws->fd);
-  if (ws->mon >= 0)
-    close (ws->mon);
-  ws->fd = ws->mon = -1;
-}
-
-/* Add every missing watch that can be added now; a path that does not
- * exist (yet) is no error. */
-static int
-watch_set_refresh (struct watch_set *ws, sk_err_t *err)
-{
-  for (size_t i = 0; i < ws->n; i++)
-    {
-      struct watch *w = &ws->w[i];
-
-      if (w->wd >= 0 || w->gone)
-        continue;
-      w->wd = inotify_add_watch (ws->fd, w->path, w->mask);
-      if (w->wd < 0 && errno != ENOENT && errno != ENOTDIR)
-        return sk_err_set (err, errno, "inotify_add_watch `%s`", w->path);
-    }
-  return 0;
-}
-
-/* Register `path` (watched from the next refresh on); returns its index. */
-static size_t
-watch_set_add (struct watch_set *ws, char *path, uint32_t mask)
-{
-  struct watch *w = &ws->w[ws->n];
-
-  w->path = path;
-  w->mask = mask;
-  w->wd = -1;
-  return ws->n++;
-}
-
-/* Block until something watched changes; then add the watches that became
- * possible. A watched path that was removed is marked gone. */
-static int
-watch_set_wait (struct watch_set *ws, sk_err_t *err)
-{
-  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
-  ssize_t len;
-
-  if (ws->root != NULL)
-    {
-      struct pollfd pfd[2]
-          = { { .fd = ws->fd, .events = POLLIN }, { .fd = ws->mon, .events = POLLIN } };
-
-      if (ws->mon < 0 && sk_monitor_readopt (ws->root, ws->id))
-        ws->mon = sk_monitor_pidfd (ws->task_dir);
-      pfd[1].fd = ws->mon;
-      /* Without a monitor (another command adopts it right now): look again in a second. */
-      if (poll (pfd, 2, ws->mon >= 0 ? -1 : 1000) >= 0 && (pfd[1].revents & POLLIN))
-        {
-          close (ws->mon);
-          ws->mon = -1;
-        }
-      if (!(pfd[0].revents & POLLIN))
-        return 0;
-    }
-  do
-    len = read (ws->fd, buf, sizeof buf);
-  while (len < 0 && errno == EINTR);
-  if (len < 0)
-    return sk_err_set (err, errno, "read inotify events");
-  for (char *p = buf; p < buf + len;)
-    {
-      const struct inotify_event *e = (const struct inotify_event *)p;
-
-      if (e->mask & IN_IGNORED)
-        for (size_t i = 0; i < ws->n; i++)
-          if (ws->w[i].wd == e->wd)
-            {
-              ws->w[i].wd = -1;
-              ws->w[i].gone = true;
-            }
-      p += sizeof *e + e->len;
-    }
-  return watch_set_refresh (ws, err);
-}
-
-/* A task directory that was watched and then removed (`skiff rm`). */
-static bool
-watch_gone (const struct watch_set *ws, size_t index)
-{
-  return ws->fd >= 0 && ws->w[index].gone;
-}
-
-/* One JSON line of a log file: its time, stream and text. */
 static bool
 parse_log_line (const char *line, char **time, char **stream, char **text, size_t *len)
 {
@@ -501,16 +361,16 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
         }
     }
   o.prefix = only == NULL && rec.n > 1;
-  struct watch_set ws = { .fd = -1, .mon = -1 };
+  struct sk_watch_set ws = { .fd = -1, .mon = -1 };
   size_t dir_watch = 0;
   int rc = SK_EXIT_OK;
   if (o.follow)
     {
-      if (watch_set_init (&ws, 2, &err) < 0)
+      if (sk_watch_set_init (&ws, 2, &err) < 0)
         goto fail;
-      dir_watch = watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
-      watch_set_add (&ws, xasprintf ("%s/logs", dir), WATCH_LOGS_DIR);
-      if (watch_set_refresh (&ws, &err) < 0)
+      dir_watch = sk_watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
+      sk_watch_set_add (&ws, xasprintf ("%s/logs", dir), WATCH_LOGS_DIR);
+      if (sk_watch_set_refresh (&ws, &err) < 0)
         goto fail;
       ws.root = g->root;
       ws.id = id;
@@ -526,7 +386,7 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
     {
       /* The supervisor marks the task `stopped` once the containers' last
        * output is in their files; a removed task has nothing more either. */
-      bool ended = o.follow && (task_stopped (dir) || watch_gone (&ws, dir_watch));
+      bool ended = o.follow && (task_stopped (dir) || sk_watch_gone (&ws, dir_watch));
       for (size_t i = 0; i < rec.n; i++)
         {
           if (only != NULL && strcmp (rec.c[i].name, only) != 0)
@@ -537,7 +397,7 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
       fflush (stdout);
       if (!o.follow || ended)
         break;
-      if (watch_set_wait (&ws, &err) < 0)
+      if (sk_watch_set_wait (&ws, &err) < 0)
         {
           sk_err_print (&err);
           sk_err_free (&err);
@@ -548,14 +408,14 @@ cmd_logs (struct sk_global *g, int argc, char **argv)
   for (size_t i = 0; i < rec.n; i++)
     log_close (&logs[i]);
   free (logs);
-  watch_set_free (&ws);
+  sk_watch_set_free (&ws);
   sk_task_record_clear (&rec);
   return rc;
 fail:
   sk_err_wrap (&err, "skiff logs -f %s", id);
   sk_err_print (&err);
   sk_err_free (&err);
-  watch_set_free (&ws);
+  sk_watch_set_free (&ws);
   sk_task_record_clear (&rec);
   return SK_EXIT_SKIFF;
 }
@@ -660,27 +520,27 @@ cmd_events (struct sk_global *g, int argc, char **argv)
   else
     n = sk_task_list (g->root, &ids);
   long *offsets = xzalloc ((n + 1) * sizeof *offsets);
-  struct watch_set ws = { .fd = -1, .mon = -1 };
+  struct sk_watch_set ws = { .fd = -1, .mon = -1 };
   int rc = SK_EXIT_OK;
   if (follow)
     {
       sk_err_t err = NULL;
       /* Per task: its directory (the events file is made there, the
        * `stopped` mark arrives there) and the events file. */
-      if (watch_set_init (&ws, 2 * n, &err) == 0)
+      if (sk_watch_set_init (&ws, 2 * n, &err) == 0)
         for (size_t i = 0; i < n; i++)
           {
             _cleanup_free_ char *dir = sk_task_dir_path (g->root, ids[i]);
-            watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
-            watch_set_add (&ws, xasprintf ("%s/events.jsonl", dir), IN_MODIFY);
+            sk_watch_set_add (&ws, xstrdup (dir), WATCH_TASK_DIR);
+            sk_watch_set_add (&ws, xasprintf ("%s/events.jsonl", dir), IN_MODIFY);
           }
-      if (ws.fd < 0 || watch_set_refresh (&ws, &err) < 0)
+      if (ws.fd < 0 || sk_watch_set_refresh (&ws, &err) < 0)
         {
           sk_err_wrap (&err, "skiff events -f");
           sk_err_print (&err);
           sk_err_free (&err);
           free (offsets);
-          watch_set_free (&ws);
+          sk_watch_set_free (&ws);
           return SK_EXIT_SKIFF;
         }
     }
@@ -696,7 +556,8 @@ cmd_events (struct sk_global *g, int argc, char **argv)
           size_t cap = 0;
           ssize_t r;
 
-          all_stopped = all_stopped && (task_stopped (dir) || (follow && watch_gone (&ws, 2 * i)));
+          all_stopped
+              = all_stopped && (task_stopped (dir) || (follow && sk_watch_gone (&ws, 2 * i)));
           if (f == NULL || fseek (f, offsets[i], SEEK_SET) < 0)
             {
               if (f != NULL)
@@ -715,7 +576,7 @@ cmd_events (struct sk_global *g, int argc, char **argv)
       if (!follow || (optind < argc && all_stopped))
         break;
       sk_err_t err = NULL;
-      if (watch_set_wait (&ws, &err) < 0)
+      if (sk_watch_set_wait (&ws, &err) < 0)
         {
           sk_err_wrap (&err, "skiff events -f");
           sk_err_print (&err);
@@ -725,7 +586,7 @@ cmd_events (struct sk_global *g, int argc, char **argv)
         }
     }
   free (offsets);
-  watch_set_free (&ws);
+  sk_watch_set_free (&ws);
   return rc;
 }
 
