@@ -122,25 +122,17 @@ void
 sup_teardown (struct sup *s)
 {
   sk_err_t err = NULL;
+  /* Hibernating, the task runs on without us: its containers, cgroups and
+   * namespaces stay as they are; only our memory and fds are let go (and
+   * what was read is written out). */
+  bool keep = s->hibernated;
 
-  if (s->hibernated)
-    {
-      /* The task runs on without us: containers, cgroups and namespaces
-       * stay as they are; only what was read is written out. */
-      for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].log != NULL)
-          {
-            sup_drain_logs (s, i);
-            sk_log_sink_close (s->v[i].log);
-            s->v[i].log = NULL;
-          }
-      return;
-    }
   for (size_t i = 0; i < s->n; i++)
     {
       struct sup_ctr *sc = &s->v[i];
+      /* Nothing is in flight when hibernating: this only closes fds. */
       sk_probe_abort (&sc->probe);
-      if (sc->c.pidfd >= 0)
+      if (!keep && sc->c.pidfd >= 0)
         {
           /* Only on a set-up failure: nothing else leaves one running. */
           if (sk_cgroup_kill_all (sc->c.cgroup, &err) < 0)
@@ -154,7 +146,12 @@ sup_teardown (struct sup *s)
           sk_log_sink_close (sc->log);
           sc->log = NULL;
         }
-      if (sc->prepared && sk_ctr_destroy (&sc->c, &err) < 0)
+      if (keep)
+        {
+          sk_cgroup_free (sc->c.cgroup); /* the group itself stays */
+          sc->c.cgroup = NULL;
+        }
+      else if (sc->prepared && sk_ctr_destroy (&sc->c, &err) < 0)
         {
           sk_err_wrap (&err, "container %s: cleanup", sup_name_of (s, i));
           sk_err_print (&err);
@@ -163,10 +160,17 @@ sup_teardown (struct sup *s)
       sk_ctr_clear (&sc->c);
       sk_restart_policy_x_clear (&sc->policy);
     }
+  if (keep && s->sb.holder_pidfd >= 0)
+    {
+      /* Never killed on the way out: a shared pid namespace's holder. */
+      close (s->sb.holder_pidfd);
+      s->sb.holder_pidfd = -1;
+      s->sb.holder = 0;
+    }
   sk_sandbox_destroy (&s->sb);
   if (s->task_cgroup != NULL)
     {
-      if (sk_cgroup_destroy (s->task_cgroup, &err) < 0)
+      if (!keep && sk_cgroup_destroy (s->task_cgroup, &err) < 0)
         {
           sk_err_print (&err);
           sk_err_free (&err);
