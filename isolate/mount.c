@@ -28,23 +28,33 @@
 /* Kernel-owned filesystems are set up here, never by the task. */
 #define SAFE_STD (SK_SAFE_DIR | SK_SAFE_MKDIR | SK_SAFE_NO_SYMLINKS)
 
-int
-sk_mount_at (int rootfd, const char *src, const char *dest, const char *fstype, unsigned long flags,
-             const void *data, unsigned safe_flags, int phase, struct sk_child_fail *f)
+/* Mount on the directory `fd` holds (through its /proc/self/fd path, so
+ * nothing is resolved again) and close it; `shown` names it in errors. */
+static int
+mount_on_fd (int fd, const char *src, const char *shown, const char *fstype, unsigned long flags,
+             const void *data, int phase, struct sk_child_fail *f)
 {
   char fd_path[SK_SAFE_FD_PATH_MAX];
-  int fd, rc, saved;
+  int rc, saved;
 
-  fd = sk_safe_open (rootfd, dest, safe_flags);
-  if (fd < 0)
-    return sk_child_fail (f, phase, errno, "open `%s` inside the container root", dest);
   sk_safe_fd_path (fd_path, fd);
   rc = mount (src, fd_path, fstype, flags, data);
   saved = errno;
   close (fd);
   if (rc < 0)
-    return sk_child_fail (f, phase, saved, "mount `%s` on `%s`", src, dest);
+    return sk_child_fail (f, phase, saved, "mount `%s` on `%s`", src, shown);
   return 0;
+}
+
+int
+sk_mount_at (int rootfd, const char *src, const char *dest, const char *fstype, unsigned long flags,
+             const void *data, unsigned safe_flags, int phase, struct sk_child_fail *f)
+{
+  int fd = sk_safe_open (rootfd, dest, safe_flags);
+
+  if (fd < 0)
+    return sk_child_fail (f, phase, errno, "open `%s` inside the container root", dest);
+  return mount_on_fd (fd, src, dest, fstype, flags, data, phase, f);
 }
 
 /* statvfs reports ST_* bits; a bind remount must repeat them as MS_* or the
@@ -288,21 +298,14 @@ sk_mount_in_new_dir (int dirfd, const char *name, const char *shown, const char 
                      const char *fstype, unsigned long flags, const void *data, int phase,
                      struct sk_child_fail *f)
 {
-  char fd_path[SK_SAFE_FD_PATH_MAX];
-  int fd, rc, saved;
+  int fd;
 
   if (mkdirat (dirfd, name, 0755) < 0 && errno != EEXIST)
     return sk_child_fail (f, phase, errno, "mkdir `%s`", shown);
   fd = openat (dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return sk_child_fail (f, phase, errno, "open `%s`", shown);
-  sk_safe_fd_path (fd_path, fd);
-  rc = mount (src, fd_path, fstype, flags, data);
-  saved = errno;
-  close (fd);
-  if (rc < 0)
-    return sk_child_fail (f, phase, saved, "mount `%s` on `%s`", src, shown);
-  return 0;
+  return mount_on_fd (fd, src, shown, fstype, flags, data, phase, f);
 }
 
 /* On a v1 or hybrid host: a tmpfs with one read-only cgroup v1 mount per
